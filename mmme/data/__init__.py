@@ -1,0 +1,1 @@
+"""The data model: annotations, streams, clocks and the on-disk store."""
