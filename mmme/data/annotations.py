@@ -32,6 +32,9 @@ ANNOTATION_COLUMNS: dict[str, str] = {
     "onset_rel_s": "float64",  # seconds from the start of the trial's video
     "apex_rel_s": "float64",
     "offset_rel_s": "float64",
+    "onset_stamp": "string",  # frame file-name stamps where the source gives them (MMME)
+    "apex_stamp": "string",
+    "offset_stamp": "string",
     "aus": "string",  # canonical AU codes joined by "+", see format_aus
     "emotion": "string",  # normalised fine label, see normalize_emotion
     "emotion_raw": "string",
@@ -187,7 +190,7 @@ def parse_aus(text: Any) -> tuple[ActionUnit, ...]:
     pos = 0
     for m in _AU_FIND.finditer(s):
         if not _AU_SEPARATORS.match(s[pos : m.start()]):
-            raise ValueError(f"not an action unit code: {s[pos:m.start()]!r} in {s!r}")
+            raise ValueError(f"not an action unit code: {s[pos : m.start()]!r} in {s!r}")
         pos = m.end()
         au = _au_from_match(m)
         if au not in out:
@@ -250,8 +253,12 @@ def _isnan(x: Any) -> bool:
         return False
 
 
-def make_annotations(records: Sequence[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+def make_annotations(
+    records: Sequence[Mapping[str, Any]] | pd.DataFrame, fps: float | None = None
+) -> pd.DataFrame:
     """Build an annotation table with the canonical columns and dtypes.
+
+    With ``fps``, missing ``*_rel_s`` are derived from the frame indices (frame / fps).
 
     Derived columns are filled when missing: ``emotion3`` from ``emotion``, ``type_rule`` from the
     times (``*_rel_s`` or ``*_s``), ``type`` from the coders' type else the rule, and the flag
@@ -262,6 +269,11 @@ def make_annotations(records: Sequence[Mapping[str, Any]] | pd.DataFrame) -> pd.
         if col not in df.columns:
             df[col] = pd.NA
     df = df[list(ANNOTATION_COLUMNS)]
+    if len(df) and fps:
+        for p in ("onset", "apex", "offset"):
+            frames = pd.to_numeric(df[f"{p}_frame"].astype("object"), errors="coerce")
+            rel = pd.to_numeric(df[f"{p}_rel_s"].astype("object"), errors="coerce")
+            df[f"{p}_rel_s"] = rel.where(rel.notna(), frames / fps)
     if len(df):
         df["emotion"] = [normalize_emotion(e) for e in df["emotion"]]
         df["emotion3"] = [
@@ -306,9 +318,12 @@ def _coerce(df: pd.DataFrame) -> pd.DataFrame:
         elif dtype == "Int64":
             out[col] = pd.to_numeric(s.astype("object").where(s.notna(), np.nan)).astype("Int64")
         else:
-            out[col] = s.astype("object").where(s.notna(), None).map(
-                lambda v: v if v is None else str(v)
-            ).astype("string")
+            out[col] = (
+                s.astype("object")
+                .where(s.notna(), None)
+                .map(lambda v: v if v is None else str(v))
+                .astype("string")
+            )
     return pd.DataFrame(out, index=df.index)
 
 

@@ -1,0 +1,119 @@
+"""``mmme validate``: every problem of a store, raw folder or coding file, named."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mmme.data.annotations import FLAGS, has_flag
+from mmme.data.store import Store, is_store
+from mmme.errors import MMMEError
+
+#: Flags that are errors; the others are warnings.
+ERROR_FLAGS: frozenset[str] = frozenset()
+
+
+@dataclass
+class Problem:
+    """One finding: ``level`` is ``"error"`` or ``"warning"``; ``where`` names file/row/channel."""
+
+    level: str
+    kind: str
+    where: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.level.upper():7s} {self.kind}: {self.where}: {self.detail}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _annotation_problems(ann: Any) -> list[Problem]:
+    out = []
+    for flag, meaning in FLAGS.items():
+        for _, r in ann[has_flag(ann, flag)].iterrows():
+            detail = meaning
+            if flag == "type_disagrees_with_rule":
+                detail = f"coders say {r['type_coder']}, the ME rule says {r['type_rule']}"
+            out.append(
+                Problem(
+                    "error" if flag in ERROR_FLAGS else "warning", flag, str(r["source"]), detail
+                )
+            )
+    for _, r in ann.iterrows():
+        ts = [r[f"{p}_rel_s"] for p in ("onset", "apex", "offset")]
+        if all(np.isfinite(ts)) and not ts[0] <= ts[1] <= ts[2]:
+            out.append(
+                Problem("error", "order", str(r["source"]), f"onset/apex/offset out of order: {ts}")
+            )
+    return out
+
+
+def validate_store(store: Store, check_signals: bool = True) -> list[Problem]:
+    """Problems of an imported store: annotations, frames, channels, markers."""
+    out = _annotation_problems(store.annotations)
+    for subject, session in store.sessions:
+        ses = store.session(subject, session)
+        for p in ses.meta.get("problems", []):
+            where = p.get("file") or p.get("source") or f"{subject}/{session}"
+            if p.get("channel"):
+                where = f"{where}, channel {p['channel']!r}"
+            out.append(Problem(p.get("level", "warning"), p["problem"], where, p.get("detail", "")))
+        for dev, clock in ses.clocks.items():
+            if dev != ses.reference and clock.residual_max_s > 0.010:
+                out.append(
+                    Problem(
+                        "warning",
+                        "marker_jitter",
+                        f"{subject}/{session} {dev}",
+                        f"marker residual up to {clock.residual_max_s * 1e3:.1f} ms",
+                    )
+                )
+        if check_signals:
+            for name, s in ses.streams.items():
+                for k, ch in enumerate(s.ch_names):
+                    bad_nan, lo, hi = False, np.inf, -np.inf
+                    for data, _ in s.iter_chunks(chunk_s=300.0, picks=[ch]):
+                        bad_nan |= bool(np.isnan(data).any())
+                        if data.size:
+                            lo, hi = min(lo, np.nanmin(data)), max(hi, np.nanmax(data))
+                    where = f"{subject}/{session} {name}, channel {ch!r}"
+                    if bad_nan:
+                        out.append(Problem("error", "nan_channel", where, "contains NaN"))
+                    elif lo == hi:
+                        out.append(Problem("warning", "flat_channel", where, f"constant {lo!r}"))
+                    del k
+    return out
+
+
+def validate_path(path: str | Path) -> list[Problem]:
+    """Validate a store, a raw MMME folder or a coding file; never raises on bad data."""
+    from mmme.io.coding import read_coding_file
+    from mmme.io.mmme import import_mmme
+
+    path = Path(path)
+    if is_store(path):
+        return validate_store(Store(path))
+    if path.is_file():
+        errors: list[dict[str, Any]] = []
+        try:
+            coding = read_coding_file(path, errors=errors)
+        except MMMEError as exc:
+            return [Problem("error", "unreadable", str(path), str(exc))]
+        out = [Problem("error", "bad_row", e["source"], e["error"]) for e in errors]
+        return out + _annotation_problems(coding.annotations)
+    with tempfile.TemporaryDirectory(prefix="mmme-validate-") as tmp:
+        try:
+            from mmme.executor import Executor
+
+            store = import_mmme(
+                path, Path(tmp) / "store", executor=Executor(n_jobs=1, progress=False)
+            )
+        except MMMEError as exc:
+            return [Problem("error", type(exc).__name__, str(path), str(exc))]
+        return validate_store(store)

@@ -1,0 +1,1 @@
+"""Readers, one module per format, each producing mmme's data model."""

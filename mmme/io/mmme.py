@@ -1,0 +1,709 @@
+"""Importer of the raw MMME layout (``docs/raw_layout.md``) into an mmme store.
+
+One session at a time is read, synchronized and written in chunks, through the project executor;
+nothing of a session is ever held whole in memory except the BIOPAC MATLAB export (scipy reads
+MAT v5 files whole).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mmme._logging import logger
+from mmme.data.annotations import ANNOTATION_COLUMNS, make_annotations
+from mmme.data.store import Store, StoreWriter
+from mmme.data.streams import frame_intact
+from mmme.data.sync import ClockMap, clean_markers, synchronize
+from mmme.errors import InputError, MMMEError
+from mmme.executor import Executor
+from mmme.io.coding import TIME_STAMP_TOLERANCE_S, CodingFile, read_coding_file
+
+#: Marker -> stimulus category (shared README): 1 sad ... 8 surprise.
+CATEGORY_NAMES = {
+    1: "sad",
+    2: "disgust",
+    3: "happy",
+    4: "fear",
+    5: "nervous",
+    6: "calm",
+    7: "anger",
+    8: "surprise",
+}
+_MARKER_CATEGORY = (
+    "1 2 3 4 5 6 7 8 1 2 3 2 4 5 6 7 8 1 2 3 4 5 3 6 7 8 "  # markers 101..126
+    "1 2 3 4 5 6 7 4 8 1 2 3 4 5 6 7 8 5 6 7 8 1"  # markers 127..148
+)
+MARKER_CATEGORY: dict[int, int] = {101 + i: int(c) for i, c in enumerate(_MARKER_CATEGORY.split())}
+REST_MARKER = 100
+CLIP_MARKERS = frozenset(MARKER_CATEGORY)
+
+FRAME_RE = re.compile(
+    r"^(?P<Y>\d{4})-(?P<M>\d{1,2})-(?P<D>\d{1,2})-(?P<h>\d{1,2})-(?P<m>\d{1,2})-(?P<s>\d{1,2})"
+    r"-(?P<ms>\d{1,3})-(?P<code>\d+)-(?P<marker>\d+)$"
+)
+FRAME_SUFFIXES = (".tif", ".tiff", ".jpg", ".jpeg", ".png")
+EEG_SUFFIXES = (".edf", ".bdf", ".set")
+DIGITAL_RE = re.compile(r"^Digital \(STP Input (\d)\)", re.IGNORECASE)
+
+
+def marker_category(marker: int) -> str | None:
+    """Stimulus category name of a clip marker (``None`` for rest or unknown)."""
+    c = MARKER_CATEGORY.get(int(marker))
+    return CATEGORY_NAMES[c] if c else None
+
+
+# --- frames -------------------------------------------------------------------------------------
+
+
+def parse_frame_name(name: str) -> tuple[_dt.datetime, int, int]:
+    """``(wall-clock time, frame code, marker)`` of a frame file name (without suffix)."""
+    m = FRAME_RE.match(name)
+    if not m:
+        raise ValueError(f"not a frame name Y-M-D-H-M-S-ms-code-marker: {name!r}")
+    g = {k: int(v) for k, v in m.groupdict().items()}
+    t = _dt.datetime(g["Y"], g["M"], g["D"], g["h"], g["m"], g["s"], g["ms"] * 1000)
+    return t, g["code"], g["marker"]
+
+
+def scan_frames(
+    video_dir: Path, root: Path, check: bool = True
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Find and order a session's frame files.
+
+    Returns
+    -------
+    frames : DataFrame
+        ``trial, frame, device_time_s, stamp, code, marker, path`` (path relative to ``root``);
+        only clip frames get a trial (rest frames are kept for the markers, trial ``<NA>``).
+    problems : list of dict
+        Duplicate and missing frames.
+
+    Raises
+    ------
+    InputError
+        A frame file that is truncated or damaged (with ``check``), named.
+    """
+    rows = []
+    for p in sorted(video_dir.rglob("*")):
+        if p.suffix.lower() not in FRAME_SUFFIXES or not p.is_file():
+            continue
+        try:
+            t, code, marker = parse_frame_name(p.stem)
+        except ValueError:
+            logger.info("skipping %s: not a frame name", p)
+            continue
+        if check and not frame_intact(p):
+            raise InputError("frame image is truncated or damaged", file=str(p))
+        stamp = f"{t:%H-%M-%S}-{t.microsecond // 1000:03d}-{code}"
+        rows.append((t, code, marker, stamp, str(p.relative_to(root))))
+    if not rows:
+        return pd.DataFrame(), []
+    df = pd.DataFrame(rows, columns=["wall", "code", "marker", "stamp", "path"])
+    df = df.sort_values(["wall", "path"], kind="stable").reset_index(drop=True)
+    problems: list[dict[str, Any]] = []
+    dup = df.duplicated(["wall", "code"], keep="first")
+    for _, r in df[dup].iterrows():
+        problems.append(
+            {
+                "problem": "duplicate_frame",
+                "level": "error",
+                "file": r["path"],
+                "detail": f"same time stamp and code as another frame ({r['stamp']})",
+            }
+        )
+    df = df[~dup].reset_index(drop=True)
+    df["device_time_s"] = (df["wall"] - df["wall"].iloc[0]).dt.total_seconds()
+    # a trial = a contiguous run of frames with the same clip marker
+    run = (df["marker"] != df["marker"].shift()).cumsum()
+    df["trial"] = pd.Series(pd.NA, index=df.index, dtype="string")
+    clip = df["marker"].isin(CLIP_MARKERS)
+    df.loc[clip, "trial"] = df.loc[clip, "marker"].astype(str)
+    seen: dict[int, int] = {}
+    for r_id, g in df[clip].groupby(run[clip], sort=True):
+        mk = int(g["marker"].iloc[0])
+        if mk in seen:
+            raise InputError(
+                f"frames of clip marker {mk} form two separate runs (a clip shown twice?)",
+                file=str(root / g["path"].iloc[0]),
+            )
+        seen[mk] = int(r_id)
+    df["frame"] = df.groupby(run).cumcount()
+    df.loc[~clip, "frame"] = -1
+    # missing frames: gaps of more than 1.5 frame intervals inside a trial
+    for trial, g in df[clip].groupby("trial"):
+        dt = np.diff(g["device_time_s"].to_numpy())
+        if len(dt) < 2:
+            continue
+        step = float(np.median(dt))
+        gaps = np.flatnonzero(dt > 1.5 * step)
+        for k in gaps:
+            n_missing = int(round(dt[k] / step)) - 1
+            problems.append(
+                {
+                    "problem": "missing_frames",
+                    "level": "warning",
+                    "trial": str(trial),
+                    "file": g["path"].iloc[k + 1],
+                    "detail": f"{n_missing} frame(s) missing before it ({dt[k] * 1e3:.1f} ms gap)",
+                }
+            )
+    return df.drop(columns=["wall"]), problems
+
+
+def video_markers(frames: pd.DataFrame) -> pd.DataFrame:
+    """Markers seen by the camera: the first frame of every run of one marker value."""
+    run_start = frames["marker"] != frames["marker"].shift()
+    m = frames[run_start]
+    return pd.DataFrame(
+        {"code": m["marker"].astype(int).to_numpy(), "time": m["device_time_s"].to_numpy()}
+    )
+
+
+# --- EEG ----------------------------------------------------------------------------------------
+
+
+def read_eeg_markers(raw: Any, path: Path) -> pd.DataFrame:
+    """Markers of an MNE raw: integer-coded annotations, else the ``Trigger`` channel."""
+    rows = []
+    for onset, desc in zip(raw.annotations.onset, raw.annotations.description, strict=True):
+        d = str(desc).strip()
+        if d.isdigit():
+            rows.append((int(d), float(onset) - raw.first_time))
+    if rows:
+        return pd.DataFrame(rows, columns=["code", "time"])
+    trig = [c for c in raw.ch_names if c.lower() == "trigger"]
+    if not trig:
+        raise InputError(
+            "EEG has neither marker annotations nor a 'Trigger' channel", file=str(path)
+        )
+    return decode_trigger_levels(raw.get_data(picks=trig)[0], raw.info["sfreq"])
+
+
+def decode_trigger_levels(values: np.ndarray, sfreq: float) -> pd.DataFrame:
+    """Marker events of a trigger channel holding the code (0 between markers)."""
+    v = np.rint(np.nan_to_num(values)).astype(np.int64)
+    prev = np.concatenate([[0], v[:-1]])
+    onsets = np.flatnonzero((v != 0) & (prev == 0))
+    codes = [int(v[min(i + 2, len(v) - 1)]) or int(v[i]) for i in onsets]
+    return pd.DataFrame({"code": codes, "time": onsets / sfreq})
+
+
+def _open_eeg(path: Path) -> Any:
+    import mne
+
+    kw: dict[str, Any] = {"preload": False, "verbose": "error"}
+    try:
+        if path.suffix.lower() == ".edf":
+            return mne.io.read_raw_edf(path, **kw)
+        if path.suffix.lower() == ".bdf":
+            return mne.io.read_raw_bdf(path, **kw)
+        return mne.io.read_raw_eeglab(path, **kw)
+    except Exception as exc:  # MNE raises many types for damaged files
+        raise InputError(f"cannot read EEG: {exc}", file=str(path)) from exc
+
+
+# --- BIOPAC -------------------------------------------------------------------------------------
+
+
+def _char_rows(x: Any) -> list[str]:
+    arr = np.asarray(x)
+    if arr.dtype.kind in "US" and arr.ndim <= 1:
+        return [str(s).strip() for s in np.atleast_1d(arr)]
+    if arr.dtype == object:
+        return [str(np.asarray(s).squeeze()).strip() for s in arr.ravel()]
+    return ["".join(map(str, row)).strip() for row in arr]
+
+
+def read_biopac_mat(path: Path) -> dict[str, Any]:
+    """Read a BIOPAC AcqKnowledge MATLAB export.
+
+    Returns
+    -------
+    dict
+        ``data`` (n_samples x n_ch float), ``labels``, ``names`` (first comma field), ``units``,
+        ``sfreq``.
+    """
+    from scipy.io import loadmat
+
+    try:
+        m = loadmat(path)
+    except Exception as exc:  # scipy raises ValueError/TypeError/OSError on damaged files
+        raise InputError(f"cannot read MATLAB file: {exc}", file=str(path)) from exc
+    for key in ("data", "labels", "isi"):
+        if key not in m:
+            raise InputError(f"BIOPAC export lacks variable {key!r}", file=str(path))
+    data = np.asarray(m["data"], dtype=np.float64)
+    labels = _char_rows(m["labels"])
+    units = _char_rows(m["units"]) if "units" in m else [""] * len(labels)
+    if data.ndim != 2 or data.shape[1] != len(labels):
+        raise InputError(
+            f"data has shape {data.shape} but there are {len(labels)} labels", file=str(path)
+        )
+    isi = float(np.asarray(m["isi"]).squeeze())
+    isi_units = _char_rows(m["isi_units"])[0] if "isi_units" in m else "ms"
+    isi_s = isi / 1000 if isi_units.lower() in ("ms", "msec") else isi
+    names = [lab.split(",")[0].strip() for lab in labels]
+    return {"data": data, "labels": labels, "names": names, "units": units, "sfreq": 1.0 / isi_s}
+
+
+def decode_digital_markers(bits: dict[int, np.ndarray], sfreq: float) -> pd.DataFrame:
+    """Marker codes from the 8 digital inputs (bit i above 2.5 V adds 2**i)."""
+    n = len(next(iter(bits.values())))
+    code = np.zeros(n, dtype=np.int64)
+    for i, v in bits.items():
+        code |= (np.asarray(v) > 2.5).astype(np.int64) << i
+    return decode_trigger_levels(code.astype(float), sfreq)
+
+
+# --- a session ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SessionJob:
+    """What one worker needs to import one session."""
+
+    subject: str
+    session: str
+    folder: Path
+    root: Path
+    out_dir: Path  # the session's directory inside the store being written
+    annotations: pd.DataFrame
+    check_frames: bool = True
+
+
+def _find_one(folder: Path, suffixes: tuple[str, ...], what: str) -> Path | None:
+    found = sorted(p for p in folder.rglob("*") if p.suffix.lower() in suffixes and p.is_file())
+    if len(found) > 1:
+        raise InputError(f"more than one {what} file: {[p.name for p in found]}", file=str(folder))
+    return found[0] if found else None
+
+
+def _check_channel(x: np.ndarray, name: str, file: Path, problems: list[dict[str, Any]]) -> None:
+    if np.isnan(x).any():
+        k = int(np.flatnonzero(np.isnan(x))[0])
+        raise InputError(f"NaN values (first at sample {k})", file=str(file), channel=name)
+    if len(x) and np.ptp(x) == 0:
+        problems.append(
+            {
+                "problem": "flat_channel",
+                "level": "warning",
+                "file": str(file),
+                "channel": name,
+                "detail": f"constant value {x[0]!r}",
+            }
+        )
+
+
+def import_session(job: SessionJob) -> dict[str, Any]:
+    """Read, check, synchronize and write one session; return its metadata for the store."""
+    problems: list[dict[str, Any]] = []
+    markers: dict[str, pd.DataFrame] = {}
+    streams: dict[str, dict[str, Any]] = {}
+    sig_dir = job.out_dir / "signals"
+    sig_dir.mkdir(parents=True, exist_ok=True)
+
+    eeg_path = (
+        _find_one(job.folder / "eeg", EEG_SUFFIXES, "EEG")
+        if (job.folder / "eeg").is_dir()
+        else None
+    )
+    if eeg_path is not None:
+        raw = _open_eeg(eeg_path)
+        markers["eeg"] = read_eeg_markers(raw, eeg_path)
+        names = [c for c in raw.ch_names if c.lower() != "trigger"]
+        picks = [raw.ch_names.index(c) for c in names]
+        n = raw.n_times
+        mm = np.lib.format.open_memmap(
+            sig_dir / "eeg.npy", mode="w+", dtype=np.float32, shape=(n, len(names))
+        )
+        step = int(60 * raw.info["sfreq"])
+        for a in range(0, n, step):
+            block = raw.get_data(picks=picks, start=a, stop=min(n, a + step))
+            for j, name in enumerate(names):
+                if np.isnan(block[j]).any():
+                    raise InputError(
+                        f"NaN values near {a / raw.info['sfreq']:.1f} s",
+                        file=str(eeg_path),
+                        channel=name,
+                    )
+            mm[a : a + block.shape[1]] = block.T
+        mm.flush()
+        flat = np.ptp(mm[: min(n, step)], axis=0) == 0 if n else []
+        for j in np.flatnonzero(flat):
+            problems.append(
+                {
+                    "problem": "flat_channel",
+                    "level": "warning",
+                    "file": str(eeg_path),
+                    "channel": names[j],
+                    "detail": "constant over the first minute",
+                }
+            )
+        del mm
+        orig = getattr(raw, "_orig_units", {}) or {}
+        streams["eeg"] = {
+            "ch_names": names,
+            "units": [
+                "V" if orig.get(c, "V") in ("V", "µV", "uV", "mV") else orig.get(c, "V")
+                for c in names
+            ],
+            "sfreq": float(raw.info["sfreq"]),
+            "device": "eeg",
+            "kind": "eeg",
+            "source": str(eeg_path.relative_to(job.root)),
+        }
+
+    mat_path = (
+        _find_one(job.folder / "physio", (".mat",), "BIOPAC .mat")
+        if (job.folder / "physio").is_dir()
+        else None
+    )
+    if mat_path is not None:
+        bp = read_biopac_mat(mat_path)
+        bits = {}
+        keep = []
+        for j, (lab, name) in enumerate(zip(bp["labels"], bp["names"], strict=True)):
+            m = DIGITAL_RE.match(lab)
+            if m:
+                bits[int(m.group(1))] = bp["data"][:, j]
+            else:
+                _check_channel(bp["data"][:, j], name, mat_path, problems)
+                keep.append(j)
+        if not bits:
+            raise InputError(
+                "BIOPAC export has no 'Digital (STP Input i)' trigger channels", file=str(mat_path)
+            )
+        markers["physio"] = decode_digital_markers(bits, bp["sfreq"])
+        np.save(sig_dir / "physio.npy", bp["data"][:, keep].astype(np.float32), allow_pickle=False)
+        streams["physio"] = {
+            "ch_names": [bp["names"][j] for j in keep],
+            "labels": [bp["labels"][j] for j in keep],
+            "units": [bp["units"][j] for j in keep],
+            "sfreq": bp["sfreq"],
+            "device": "physio",
+            "kind": "physio",
+            "source": str(mat_path.relative_to(job.root)),
+        }
+
+    frames = pd.DataFrame()
+    video_dir = job.folder / "video"
+    if video_dir.is_dir():
+        frames, fproblems = scan_frames(video_dir, job.root, check=job.check_frames)
+        problems.extend(fproblems)
+        if len(frames):
+            markers["video"] = video_markers(frames)
+
+    if not markers:
+        raise InputError("session has no recordings (video/, eeg/, physio/)", file=str(job.folder))
+
+    # the camera may record only during clips: match it on the codes it saw
+    cleaned = {k: clean_markers(v) for k, v in markers.items()}
+    reference = "eeg" if "eeg" in cleaned else ("physio" if "physio" in cleaned else "video")
+    if "video" in cleaned and reference != "video":
+        vcodes = set(cleaned["video"]["code"])
+        ref = cleaned[reference]
+        to_sync = {k: v for k, v in cleaned.items() if k != "video"}
+        clocks = (
+            synchronize(to_sync, reference=reference)
+            if len(to_sync) > 1
+            else {reference: ClockMap.identity()}
+        )
+        vclock = synchronize(
+            {
+                reference: ref[ref["code"].isin(vcodes)].reset_index(drop=True),
+                "video": cleaned["video"],
+            },
+            reference=reference,
+        )["video"]
+        clocks["video"] = vclock
+    else:
+        clocks = (
+            synchronize(cleaned, reference=reference)
+            if len(cleaned) > 1
+            else {reference: ClockMap.identity()}
+        )
+
+    mk_rows = []
+    for dev, m in markers.items():
+        for code, t in zip(m["code"], m["time"], strict=True):
+            mk_rows.append((dev, int(code), float(t), float(clocks[dev].to_common(t))))
+    mk = pd.DataFrame(mk_rows, columns=["device", "code", "device_time_s", "time_s"])
+
+    # trials from the reference device's markers
+    ref = cleaned[reference]
+    ref_codes, ref_t = (
+        ref["code"].to_numpy(),
+        np.asarray(clocks[reference].to_common(ref["time"].to_numpy())),
+    )
+    end_s = (
+        max(
+            float(clocks[k].to_common(s["sfreq"] and _n_samples(sig_dir / f"{k}.npy") / s["sfreq"]))
+            for k, s in streams.items()
+        )
+        if streams
+        else float(np.asarray(clocks["video"].to_common(frames["device_time_s"].max())))
+    )
+    trials = []
+    if len(frames):
+        frames["time_s"] = clocks["video"].to_common(frames["device_time_s"].to_numpy())
+    for k, code in enumerate(ref_codes):
+        if int(code) not in CLIP_MARKERS:
+            continue
+        stop = float(ref_t[k + 1]) if k + 1 < len(ref_t) else end_s
+        tf = frames[frames["trial"] == str(code)] if len(frames) else frames
+        trials.append(
+            {
+                "subject": job.subject,
+                "session": job.session,
+                "trial": str(int(code)),
+                "marker": int(code),
+                "category": marker_category(int(code)),
+                "start_s": float(ref_t[k]),
+                "stop_s": stop,
+                "n_frames": len(tf),
+                "video_start_s": float(tf["time_s"].iloc[0]) if len(tf) else np.nan,
+            }
+        )
+    ann = _resolve_annotations(job, frames, trials, problems)
+    clip_frames = frames[frames["trial"].notna()] if len(frames) else None
+    fps = None
+    if clip_frames is not None and len(clip_frames) > 1:
+        fps = float(1.0 / np.median(np.diff(clip_frames["device_time_s"].to_numpy())))
+    return {
+        "subject": job.subject,
+        "session": job.session,
+        "reference": reference,
+        "clocks": clocks,
+        "markers": mk,
+        "streams": streams,
+        "frames": clip_frames.assign(stamp=clip_frames["stamp"].astype(str))
+        if clip_frames is not None
+        else None,
+        "video": {"frames_root": str(job.root), "fps": fps, "n_frames": int(len(clip_frames))}
+        if clip_frames is not None
+        else None,
+        "trials": trials,
+        "annotations": ann,
+        "problems": problems,
+    }
+
+
+def _n_samples(path: Path) -> int:
+    return int(np.load(path, mmap_mode="r", allow_pickle=False).shape[0])
+
+
+def _resolve_annotations(
+    job: SessionJob,
+    frames: pd.DataFrame,
+    trials: list[dict[str, Any]],
+    problems: list[dict[str, Any]],
+) -> pd.DataFrame:
+    """Frame indices and common-clock times of the session's coded events."""
+    ann = job.annotations.copy()
+    by_trial = {t["trial"]: t for t in trials}
+    for i, r in ann.iterrows():
+        trial = by_trial.get(str(r["trial"]))
+        if trial is None:
+            raise InputError(
+                f"annotation of trial {r['trial']} but the session has no such clip marker",
+                file=str(r["source"]).rsplit(":", 1)[0],
+                row=int(str(r["source"]).rsplit(":", 1)[1]),
+            )
+        tf = frames[frames["trial"] == str(r["trial"])] if len(frames) else frames
+        if len(tf):
+            idx = {}
+            t0 = float(tf["device_time_s"].iloc[0])
+            for p in ("onset", "apex", "offset"):
+                k = _match_stamp(tf, str(r[f"{p}_stamp"]))
+                if k is None:
+                    raise InputError(
+                        f"{p} frame stamp {r[f'{p}_stamp']} matches no frame of trial {r['trial']}",
+                        file=str(r["source"]).rsplit(":", 1)[0],
+                        row=int(str(r["source"]).rsplit(":", 1)[1]),
+                    )
+                idx[p] = k
+                coded = float(r[f"{p}_rel_s"])
+                rel = float(tf["device_time_s"].iloc[k]) - t0
+                ann.loc[i, f"{p}_frame"] = int(tf["frame"].iloc[k])
+                ann.loc[i, f"{p}_s"] = float(tf["time_s"].iloc[k])
+                ann.loc[i, f"{p}_rel_s"] = rel
+                if abs(coded - rel) > TIME_STAMP_TOLERANCE_S:
+                    flags = [f for f in str(ann.loc[i, "flags"] or "").split(";") if f]
+                    if "time_frame_mismatch" not in flags:
+                        ann.loc[i, "flags"] = ";".join([*flags, "time_frame_mismatch"])
+        else:
+            for p in ("onset", "apex", "offset"):
+                ann.loc[i, f"{p}_s"] = trial["start_s"] + float(r[f"{p}_rel_s"])
+        if (
+            not trial["start_s"]
+            <= ann.loc[i, "onset_s"]
+            <= ann.loc[i, "offset_s"]
+            <= trial["stop_s"] + 1e-6
+        ):
+            problems.append(
+                {
+                    "problem": "annotation_outside_trial",
+                    "level": "error",
+                    "source": str(r["source"]),
+                    "detail": f"event {ann.loc[i, 'onset_s']:.3f}-{ann.loc[i, 'offset_s']:.3f} s "
+                    f"outside trial {trial['start_s']:.3f}-{trial['stop_s']:.3f} s",
+                }
+            )
+    return ann
+
+
+def _match_stamp(tf: pd.DataFrame, stamp: str) -> int | None:
+    """Position in a trial's frames of a coded stamp (``HH-MM-SS-mmm[-code]``)."""
+    stamps = tf["stamp"].astype(str).to_numpy()
+    hits = np.flatnonzero(stamps == stamp)
+    if len(hits) == 0 and stamp.count("-") == 3:  # stamp without frame code
+        hits = np.flatnonzero(np.char.startswith(stamps.astype(str), stamp + "-"))
+    return int(hits[0]) if len(hits) else None
+
+
+# --- the whole data set -------------------------------------------------------------------------
+
+
+def find_sessions(root: Path) -> list[tuple[str, str, Path]]:
+    """``(subject, session, folder)`` of every session folder below ``root``."""
+    out = []
+    for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if any((sub / d).is_dir() for d in ("video", "eeg", "physio")):
+            out.append((sub.name, "1", sub))
+        for ses in sorted(p for p in sub.iterdir() if p.is_dir() and p.name.isdigit()):
+            if any((ses / d).is_dir() for d in ("video", "eeg", "physio")):
+                out.append((sub.name, ses.name, ses))
+    return out
+
+
+def find_coding_file(root: Path) -> Path | None:
+    for name in ("coding_file.xlsx", "coding_file.csv"):
+        if (root / name).is_file():
+            return root / name
+    cands = sorted(root.glob("*.xlsx"))
+    return cands[0] if len(cands) == 1 else None
+
+
+def import_mmme(
+    src: str | Path,
+    store: str | Path,
+    executor: Executor | None = None,
+    check_frames: bool = True,
+) -> Store:
+    """Import a raw MMME folder (or a coding file on its own) into a store.
+
+    Parameters
+    ----------
+    src : str | Path
+        The raw folder (``docs/raw_layout.md``) or a coding ``.xlsx``/``.csv`` alone.
+    store : str | Path
+        The store to write; an existing store is replaced only when the import succeeds.
+    executor : Executor | None
+        Runs the sessions; default: local processes.
+    check_frames : bool
+        Check every frame file for truncation.
+
+    Raises
+    ------
+    InputError, SyncError
+        Naming the file, row, channel, device or marker at fault; nothing is written then.
+    """
+    src = Path(src)
+    if not src.exists():
+        raise InputError("no such file or folder", file=str(src))
+    coding: CodingFile | None
+    if src.is_file():
+        coding, root, sessions = read_coding_file(src), src.parent, []
+    else:
+        root = src.absolute()
+        cf = find_coding_file(root)
+        coding = read_coding_file(cf) if cf else None
+        sessions = find_sessions(root)
+        if not sessions and coding is None:
+            raise InputError("neither session folders nor a coding file found", file=str(src))
+    ann = coding.annotations if coding is not None else make_annotations([])
+    with StoreWriter(store, dataset="mmme", source=str(src.absolute())) as w:
+        if coding is not None:
+            w.report["quirks"].extend({"file": coding.path.name, **q} for q in coding.quirks)
+            w.report["coding_file"] = {
+                "path": str(coding.path),
+                "has_type_column": coding.has_type_column,
+                "rows": int(len(ann)),
+            }
+        jobs = []
+        for subject, session, folder in sessions:
+            a = ann[(ann["subject"] == subject) & (ann["session"] == session)]
+            jobs.append(
+                SessionJob(
+                    subject, session, folder, root, w.session_dir(subject, session), a, check_frames
+                )
+            )
+        ex = executor or Executor()
+        results = ex.map(_run_job, jobs, desc="import sessions")
+        done = set()
+        for res in results:
+            w.add_session(
+                res["subject"],
+                res["session"],
+                clocks=res["clocks"],
+                reference=res["reference"],
+                markers=res["markers"],
+                streams=res["streams"],
+                frames=res["frames"],
+                video=res["video"],
+                extra={"problems": res["problems"]},
+            )
+            w.add_trials(res["trials"])
+            w.add_annotations(res["annotations"])
+            w.report["sync"].append(
+                {
+                    "subject": res["subject"],
+                    "session": res["session"],
+                    "reference": res["reference"],
+                    **{k: v.to_dict() for k, v in res["clocks"].items()},
+                }
+            )
+            done.add((res["subject"], res["session"]))
+        rest = ann[
+            [(s, ss) not in done for s, ss in zip(ann["subject"], ann["session"], strict=True)]
+        ]
+        if len(rest):
+            if sessions:
+                for subj in sorted(set(rest["subject"])):
+                    w.report["skipped"].append(
+                        {
+                            "subject": subj,
+                            "reason": "no recordings for this subject; "
+                            "annotations kept with trial-relative times only",
+                        }
+                    )
+            w.add_annotations(rest)
+    return Store(store)
+
+
+def _run_job(job: SessionJob) -> dict[str, Any]:
+    try:
+        return import_session(job)
+    except MMMEError:
+        raise
+    except Exception as exc:
+        raise InputError(
+            f"session {job.subject}/{job.session}: {exc}", file=str(job.folder)
+        ) from exc
+
+
+__all__ = [
+    "ANNOTATION_COLUMNS",
+    "import_mmme",
+    "import_session",
+    "parse_frame_name",
+    "read_biopac_mat",
+    "scan_frames",
+]

@@ -1,0 +1,1 @@
+"""Synthetic multimodal micro-expression recordings with exact ground truth."""
