@@ -338,7 +338,7 @@ class StoreWriter:
         d = self.session_dir(subject, session) / "signals"
         d.mkdir(exist_ok=True)
         return np.lib.format.open_memmap(
-            d / f"{name}.npy", mode="w+", dtype=np.float32, shape=(n_samples, n_channels)
+            d / f"{name}.npy", mode="w+", dtype=np.float32, shape=(int(n_samples), int(n_channels))
         )
 
     def add_session(

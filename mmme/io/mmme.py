@@ -321,7 +321,7 @@ def import_session(job: SessionJob) -> dict[str, Any]:
         picks = [raw.ch_names.index(c) for c in names]
         n = raw.n_times
         mm = np.lib.format.open_memmap(
-            sig_dir / "eeg.npy", mode="w+", dtype=np.float32, shape=(n, len(names))
+            sig_dir / "eeg.npy", mode="w+", dtype=np.float32, shape=(int(n), len(names))
         )
         step = int(60 * raw.info["sfreq"])
         for a in range(0, n, step):
@@ -442,14 +442,13 @@ def import_session(job: SessionJob) -> dict[str, Any]:
         ref["code"].to_numpy(),
         np.asarray(clocks[reference].to_common(ref["time"].to_numpy())),
     )
-    end_s = (
-        max(
-            float(clocks[k].to_common(s["sfreq"] and _n_samples(sig_dir / f"{k}.npy") / s["sfreq"]))
-            for k, s in streams.items()
+    if streams:
+        end_s = max(
+            float(clocks[k].to_common(_n_samples(sig_dir / f"{k}.npy") / m["sfreq"]))
+            for k, m in streams.items()
         )
-        if streams
-        else float(np.asarray(clocks["video"].to_common(frames["device_time_s"].max())))
-    )
+    else:
+        end_s = float(clocks["video"].to_common(float(frames["device_time_s"].max())))
     trials = []
     if len(frames):
         frames["time_s"] = clocks["video"].to_common(frames["device_time_s"].to_numpy())
