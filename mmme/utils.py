@@ -53,10 +53,10 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     return json.loads(Path(path).read_text())
 
 
-def write_parquet(path: str | os.PathLike[str], df: pd.DataFrame) -> None:
-    """Write a DataFrame to parquet atomically."""
+def write_parquet(path: str | os.PathLike[str], df: pd.DataFrame, **kwargs: Any) -> None:
+    """Write a DataFrame to parquet atomically (``kwargs`` go to ``DataFrame.to_parquet``)."""
     with atomic_path(path) as tmp:
-        df.to_parquet(tmp, index=False)
+        df.to_parquet(tmp, index=False, **kwargs)
 
 
 def write_npy(path: str | os.PathLike[str], array: np.ndarray) -> None:

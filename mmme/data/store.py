@@ -41,6 +41,7 @@ TRIAL_COLUMNS = {
 }
 
 FRAME_COLUMNS = ("trial", "frame", "device_time_s", "time_s", "stamp", "path")
+FRAME_ROW_GROUP = 4096
 
 
 def is_store(path: str | os.PathLike[str]) -> bool:
@@ -186,11 +187,10 @@ class Session:
         video = self.meta.get("video")
         if not video:
             return None
-        table = pd.read_parquet(self.path / "video" / "frames.parquet")
         root = Path(video["frames_root"])
         if not root.is_absolute():
             root = self.path / root
-        return FrameTable(table, root, video.get("fps"))
+        return FrameTable(self.path / "video" / "frames.parquet", root, video.get("fps"))
 
     @cached_property
     def trials(self) -> pd.DataFrame:
@@ -375,7 +375,11 @@ class StoreWriter:
         write_parquet(d / "markers.parquet", markers.reset_index(drop=True))
         if frames is not None:
             (d / "video").mkdir(exist_ok=True)
-            write_parquet(d / "video" / "frames.parquet", frames[list(FRAME_COLUMNS)])
+            table = frames[list(FRAME_COLUMNS)].copy()
+            table["trial"] = table["trial"].astype(str)
+            table = table.sort_values(["trial", "frame"], kind="stable")
+            # small row groups: reading one trial touches only its own groups
+            write_parquet(d / "video" / "frames.parquet", table, row_group_size=FRAME_ROW_GROUP)
         self._sessions.append({"subject": str(subject), "session": str(session)})
 
     def add_trials(self, rows: Iterable[dict[str, Any]]) -> None:

@@ -89,8 +89,8 @@ def modalities(store: Store) -> dict[str, Any]:
                 "video", {"fps": ses.frames.fps, "sessions": 0, "frames": 0, "duration_s": 0.0}
             )
             m["sessions"] += 1
-            m["frames"] += len(ses.frames)
             t = ses.frames.table
+            m["frames"] += len(t)
             for _, g in t.groupby("trial"):
                 m["duration_s"] += float(g["device_time_s"].max() - g["device_time_s"].min())
     return out

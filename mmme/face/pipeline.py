@@ -148,6 +148,7 @@ class _Segment:
         cv2.fillConvexPoly(mask, hull, 1)
         self.face_mask = mask.astype(bool)
         self.ref_crop: np.ndarray | None = None
+        self.ref_mean = 1.0
 
 
 def analyze_frames(
@@ -187,8 +188,9 @@ def analyze_frames(
     realign_px : float
         Head drift (crop pixels, eye centres and nose tip) that starts a new segment.
     compensate : bool
-        Subtract the face's global motion (median flow over the face hull) before ROI statistics,
-        so residual head motion does not read as expression.
+        Cancel global illumination gain (mean brightness of the face matched to the flow
+        reference) and subtract the face's global motion (median flow over the face hull) before
+        ROI statistics, so lighting drift and residual head motion do not read as expression.
     keep_crops : bool
         Keep the aligned gray crops in the result (memory: ``n * size**2`` bytes).
     tracker_params : dict | None
@@ -247,6 +249,12 @@ def analyze_frames(
         crop = cv2.cvtColor(crop_c, cv2.COLOR_BGR2GRAY) if crop_c.ndim == 3 else crop_c
         if crop.dtype != np.uint8:
             crop = np.clip(crop, 0, 255).astype(np.uint8)
+        if seg.ref_crop is None:
+            seg.ref_mean = float(crop[seg.face_mask].mean())
+        elif compensate:
+            # Brightness constancy of the flow methods: cancel global illumination gain.
+            gain = seg.ref_mean / max(float(crop[seg.face_mask].mean()), 1e-6)
+            crop = cv2.convertScaleAbs(crop, alpha=gain)
         if seg.ref_crop is None:
             seg.ref_crop = crop
             uv = np.zeros((n_roi, 2), np.float32)

@@ -276,6 +276,7 @@ class SessionJob:
     out_dir: Path  # the session's directory inside the store being written
     annotations: pd.DataFrame
     check_frames: bool = True
+    allow_truncated: bool = False  # a device that started late or stopped early
 
 
 def _find_one(folder: Path, suffixes: tuple[str, ...], what: str) -> Path | None:
@@ -304,6 +305,7 @@ def _check_channel(x: np.ndarray, name: str, file: Path, problems: list[dict[str
 def import_session(job: SessionJob) -> dict[str, Any]:
     """Read, check, synchronize and write one session; return its metadata for the store."""
     problems: list[dict[str, Any]] = []
+    allow_truncated = job.allow_truncated
     markers: dict[str, pd.DataFrame] = {}
     streams: dict[str, dict[str, Any]] = {}
     sig_dir = job.out_dir / "signals"
@@ -406,29 +408,13 @@ def import_session(job: SessionJob) -> dict[str, Any]:
     # the camera may record only during clips: match it on the codes it saw
     cleaned = {k: clean_markers(v) for k, v in markers.items()}
     reference = "eeg" if "eeg" in cleaned else ("physio" if "physio" in cleaned else "video")
-    if "video" in cleaned and reference != "video":
-        vcodes = set(cleaned["video"]["code"])
-        ref = cleaned[reference]
-        to_sync = {k: v for k, v in cleaned.items() if k != "video"}
-        clocks = (
-            synchronize(to_sync, reference=reference)
-            if len(to_sync) > 1
-            else {reference: ClockMap.identity()}
+    codes = {"video": set(cleaned["video"]["code"])} if "video" in cleaned else None
+    if len(cleaned) > 1:
+        clocks = synchronize(
+            cleaned, reference=reference, allow_truncated=allow_truncated, match_codes=codes
         )
-        vclock = synchronize(
-            {
-                reference: ref[ref["code"].isin(vcodes)].reset_index(drop=True),
-                "video": cleaned["video"],
-            },
-            reference=reference,
-        )["video"]
-        clocks["video"] = vclock
     else:
-        clocks = (
-            synchronize(cleaned, reference=reference)
-            if len(cleaned) > 1
-            else {reference: ClockMap.identity()}
-        )
+        clocks = {reference: ClockMap.identity()}
 
     mk_rows = []
     for dev, m in markers.items():
