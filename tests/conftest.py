@@ -102,6 +102,9 @@ def build_raw(
     truncate_frame: int | None = None,
     bad_row: bool = False,
     coding: bool = True,
+    drop_frame: int | None = None,
+    duplicate_frame: int | None = None,
+    shift_time_s: float = 0.0,
 ) -> dict[str, Any]:
     """Write a one-subject raw MMME folder; return the ground truth."""
     import cv2
@@ -125,6 +128,12 @@ def build_raw(
         path = ses / "video" / name
         cv2.imwrite(str(path), img)
         frames.append({"marker": marker, "true_s": tt, "stamp": stamp, "path": path})
+    if drop_frame is not None:
+        frames[drop_frame]["path"].unlink()
+    if duplicate_frame is not None:
+        p = frames[duplicate_frame]["path"]
+        (p.parent / "dup").mkdir(exist_ok=True)
+        (p.parent / "dup" / p.name).write_bytes(p.read_bytes())
     if truncate_frame is not None:
         p = frames[truncate_frame]["path"]
         p.write_bytes(p.read_bytes()[:-40])
@@ -139,6 +148,7 @@ def build_raw(
             trel = [f["true_s"].iloc[k] - t0 for k in (on, ap, off)]
             if bad_row:
                 trel[0], trel[2] = trel[2], trel[0]
+            trel[1] += shift_time_s
             rows.append(
                 {
                     "Subject": "S01",
