@@ -309,6 +309,17 @@ class FrameTable:
         df = pd.read_parquet(self.parquet, filters=[("trial", "==", str(trial))])
         return df.sort_values("frame").reset_index(drop=True)
 
+    def between(self, start_s: float, stop_s: float) -> pd.DataFrame:
+        """Frames with ``start_s <= time_s < stop_s`` on the common clock (any trial).
+
+        This is how video is cut or epoched around an event, like a signal's
+        :meth:`SignalStream.epochs`.
+        """
+        df = pd.read_parquet(
+            self.parquet, filters=[("time_s", ">=", float(start_s)), ("time_s", "<", float(stop_s))]
+        )
+        return df.sort_values("time_s").reset_index(drop=True)
+
     def path(self, rel: str) -> Path:
         return self.root / rel
 

@@ -70,6 +70,10 @@ def test_streams_read_windows_on_common_clock(make_raw, tmp_path):
     assert res.shape == (4, 200) and grid[1] - grid[0] == pytest.approx(0.01)
     raw = ses.streams["eeg"].to_mne(3.0, 5.0)
     assert raw.ch_names == ["FP1", "FZ", "OZ", "HEO"] and raw.get_channel_types()[-1] == "eog"
+    ev = st.annotations.iloc[0]
+    around = ses.frames.between(ev["apex_s"] - 0.09, ev["apex_s"] + 0.09)  # 50 fps
+    assert len(around) == 9 and (around["trial"] == ev["trial"]).all()
+    assert around["frame"].iloc[4] == ev["apex_frame"]
     trial = st.trial("S01", "1", "112")
     assert len(trial.frames) == 200 and trial.read_frame(0).shape == (24, 24, 3)
     sig, t = trial.signal("physio", picks="ECG")
