@@ -114,7 +114,7 @@ def nose_shift(reference: np.ndarray, moving: np.ndarray, box: tuple[int, int, i
 def refine_to_reference(
     reference: np.ndarray, moving: np.ndarray, nose_box: tuple[int, int, int, int]
 ) -> np.ndarray:
-    """Translate ``moving`` so its nose region lines up with ``reference`` (onset->apex alignment)."""
+    """Shift ``moving`` so its nose region lines up with ``reference`` (onset->apex alignment)."""
     dx, dy = nose_shift(reference, moving, nose_box)
     m = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy]])
     h, w = moving.shape[:2]

@@ -52,9 +52,7 @@ def estimate_apex(
     offset = n - 1 if offset is None else int(offset)
     if not 0 <= onset <= offset < n:
         raise InputError(f"apex search range [{onset}, {offset}] outside 0..{n - 1}")
-    finite = np.isfinite(m)
-    cnt = finite.sum(axis=1)
-    curve = np.where(cnt > 0, np.where(finite, m, 0.0).sum(axis=1) / np.maximum(cnt, 1), np.nan)
+    curve = _mean_curve(m)
     seg = curve[onset : offset + 1]
     ok = np.isfinite(seg)
     if not ok.any():
@@ -65,6 +63,16 @@ def estimate_apex(
         den = scipy.ndimage.uniform_filter1d(ok.astype(float), smooth, mode="nearest")
         seg = np.where(ok, num / np.maximum(den, 1e-12), np.nan)
     return int(onset + np.nanargmax(seg))
+
+
+def _mean_curve(m: np.ndarray) -> np.ndarray:
+    """Mean over ROIs per frame, ignoring NaN; NaN where no ROI is finite (no warnings)."""
+    if m.ndim == 1:
+        return m
+    finite = np.isfinite(m)
+    cnt = finite.sum(axis=1)
+    total = np.where(finite, m, 0.0).sum(axis=1)
+    return np.where(cnt > 0, total / np.maximum(cnt, 1), np.nan)
 
 
 def apex_is_plausible(
@@ -83,10 +91,11 @@ def apex_is_plausible(
         return False
     if motion is None:
         return True
-    m = np.asarray(motion, dtype=np.float64)
-    curve = m if m.ndim == 1 else np.nanmean(m, axis=1)
-    peak = np.nanmax(curve[onset : offset + 1]) if np.isfinite(curve[onset:offset + 1]).any() \
-        else np.nan
-    if not np.isfinite(peak) or peak <= 0 or not np.isfinite(curve[apex]):
+    curve = _mean_curve(np.asarray(motion, dtype=np.float64))
+    rng = curve[onset : offset + 1]
+    if not np.isfinite(rng).any() or not np.isfinite(curve[apex]):
+        return False
+    peak = float(np.nanmax(rng))
+    if peak <= 0:
         return False
     return bool(curve[apex] >= min_fraction * peak)

@@ -14,6 +14,7 @@ parameters and the first sample's shape, as scikit-learn expects.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -95,19 +96,25 @@ class LBPTOP(TransformerMixin, BaseEstimator):
         nb, r, p = self.n_bins_, self.radius, self.n_points
         rows, cols = self.grid
         for i, clip in enumerate(clips):
-            c = np.asarray(clip, dtype=np.float64)
-            if not np.all(np.isfinite(c)):
-                continue
+            c = np.asarray(clip)
+            if np.issubdtype(c.dtype, np.floating):
+                if not np.all(np.isfinite(c)):
+                    continue
+                # skimage warns on float images; 8-bit-range floats are exact as integers.
+                if c.min() >= 0 and c.max() <= 255 and np.all(c == np.round(c)):
+                    c = c.astype(np.uint8)
             t, h, w = c.shape
             if t < 2 * r + 1 or h < rows * (2 * r + 1) or w < cols * (2 * r + 1):
                 raise InputError(f"LBPTOP: sample {i} of shape {c.shape} is too small")
             # Codes of each plane, keeping only positions with a full neighbourhood.
             rr = int(np.ceil(r))
-            xy = np.stack([local_binary_pattern(f, p, r, self.method) for f in c])
-            xt = np.stack([local_binary_pattern(c[:, y, :], p, r, self.method)
-                           for y in range(h)], axis=1)
-            yt = np.stack([local_binary_pattern(c[:, :, x], p, r, self.method)
-                           for x in range(w)], axis=2)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                xy = np.stack([local_binary_pattern(f, p, r, self.method) for f in c])
+                xt = np.stack([local_binary_pattern(c[:, y, :], p, r, self.method)
+                               for y in range(h)], axis=1)
+                yt = np.stack([local_binary_pattern(c[:, :, x], p, r, self.method)
+                               for x in range(w)], axis=2)
             ys = np.linspace(0, h, rows + 1).round().astype(int)
             xs = np.linspace(0, w, cols + 1).round().astype(int)
             feats = []

@@ -20,6 +20,8 @@ Frames without a face give NaN landmarks, motion and skin colour: missing, never
 from __future__ import annotations
 
 import collections
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,6 +165,7 @@ def analyze_frames(
     realign_px: float = 3.0,
     compensate: bool = True,
     keep_crops: bool = False,
+    prefetch: int = 8,
     tracker_params: dict[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> FaceAnalysis:
@@ -193,6 +196,9 @@ def analyze_frames(
         ROI statistics, so lighting drift and residual head motion do not read as expression.
     keep_crops : bool
         Keep the aligned gray crops in the result (memory: ``n * size**2`` bytes).
+    prefetch : int
+        Decode up to this many frames ahead in a background thread (OpenCV decoding releases
+        the GIL, so reading overlaps with tracking and flow); 0 reads inline.
     tracker_params : dict | None
         Extra :class:`~mmme.face.track.FaceTracker` parameters.
     progress : callable | None
@@ -219,7 +225,8 @@ def analyze_frames(
     seg: _Segment | None = None
     n_seg = 0
     history: collections.deque[np.ndarray] = collections.deque(maxlen=max(window, 1))
-    for frame in frames:
+    source = prefetched(frames, prefetch) if prefetch > 0 else iter(frames)
+    for frame in source:
         ff = tracker.update(frame)
         status.append(ff.status)
         if not ff.face:
@@ -285,6 +292,57 @@ def analyze_frames(
         skin_rgb=np.stack(skin), roi_names=MOTION_ROIS, params=params,
         crops=np.stack(crops) if keep_crops else None,
     )
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_END = object()
+
+
+def prefetched(frames: Iterable[np.ndarray], depth: int = 8) -> Iterator[np.ndarray]:
+    """Iterate ``frames`` with a background thread reading up to ``depth`` items ahead.
+
+    Exceptions of the source are re-raised in the consumer; closing the iterator early stops
+    the reader.
+    """
+    q: queue.Queue[Any] = queue.Queue(maxsize=max(depth, 1))
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def reader() -> None:
+        try:
+            for f in frames:
+                if not put(f):
+                    return
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            put(_Failed(exc))
+            return
+        put(_END)
+
+    th = threading.Thread(target=reader, name="mmme-frame-reader", daemon=True)
+    th.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        th.join(timeout=5)
 
 
 def global_motion(flow: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:

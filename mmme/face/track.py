@@ -53,7 +53,7 @@ class FaceTracker:
     backend : str | FaceBackend
         Detector/landmark backend (see :func:`mmme.face.detect.get_backend`).
     min_similarity : float
-        Below this correlation with the detection-time patch, re-detect (occlusion, big pose change).
+        Below this correlation with the patch at detection, re-detect (occlusion, pose change).
     redetect_every : int
         Also re-detect every so many frames (0: only on doubt).
     search_scale : float
