@@ -49,7 +49,7 @@ FRAME_RE = re.compile(
     r"-(?P<ms>\d{1,3})-(?P<code>\d+)-(?P<marker>\d+)$"
 )
 FRAME_SUFFIXES = (".tif", ".tiff", ".jpg", ".jpeg", ".png")
-EEG_SUFFIXES = (".edf", ".bdf", ".set")
+EEG_SUFFIXES = (".edf", ".bdf", ".set", ".cdt")
 DIGITAL_RE = re.compile(r"^Digital \(STP Input (\d)\)", re.IGNORECASE)
 
 
@@ -199,6 +199,10 @@ def _open_eeg(path: Path) -> Any:
     import mne
 
     kw: dict[str, Any] = {"preload": False, "verbose": "error"}
+    if path.suffix.lower() == ".cdt":  # Neuroscan Curry; markers from its event file
+        from mmme.io.curry import read_curry
+
+        return read_curry(path)
     try:
         if path.suffix.lower() == ".edf":
             return mne.io.read_raw_edf(path, **kw)
@@ -363,12 +367,17 @@ def import_session(job: SessionJob) -> dict[str, Any]:
         }
 
     mat_path = (
-        _find_one(job.folder / "physio", (".mat",), "BIOPAC .mat")
+        _find_one(job.folder / "physio", (".mat", ".acq"), "BIOPAC .mat/.acq")
         if (job.folder / "physio").is_dir()
         else None
     )
     if mat_path is not None:
-        bp = read_biopac_mat(mat_path)
+        if mat_path.suffix.lower() == ".acq":
+            from mmme.io.acq import read_biopac_acq
+
+            bp = read_biopac_acq(mat_path)
+        else:
+            bp = read_biopac_mat(mat_path)
         bits = {}
         keep = []
         for j, (lab, name) in enumerate(zip(bp["labels"], bp["names"], strict=True)):
@@ -581,6 +590,8 @@ def import_mmme(
     store: str | Path,
     executor: Executor | None = None,
     check_frames: bool = True,
+    pseudonymize: bool = False,
+    salt: str | None = None,
 ) -> Store:
     """Import a raw MMME folder (or a coding file on its own) into a store.
 
@@ -594,12 +605,24 @@ def import_mmme(
         Runs the sessions; default: local processes.
     check_frames : bool
         Check every frame file for truncation.
+    pseudonymize : bool
+        Replace participant identifiers by salted codes everywhere (:mod:`mmme.io.pseudonym`).
+    salt : str | None
+        The salt of the codes (default ``$MMME_SALT``, else random).
 
     Raises
     ------
     InputError, SyncError
         Naming the file, row, channel, device or marker at fault; nothing is written then.
     """
+    if pseudonymize:
+        from mmme.io.pseudonym import with_pseudonyms
+
+        return with_pseudonyms(
+            lambda tmp: import_mmme(src, tmp, executor=executor, check_frames=check_frames),
+            store,
+            salt,
+        )
     src = Path(src)
     if not src.exists():
         raise InputError("no such file or folder", file=str(src))
