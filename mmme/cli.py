@@ -48,6 +48,9 @@ def import_mmme_cmd(
     src: Path = typer.Argument(..., help="Raw MMME folder, or a coding .xlsx/.csv on its own."),
     store: Path = typer.Argument(..., help="Store directory to write (replaced atomically)."),
     no_frame_check: bool = typer.Option(False, help="Skip the truncation check of frame files."),
+    allow_truncated: bool = typer.Option(
+        False, help="Accept a device that started late or stopped early (markers at the ends)."
+    ),
     pseudonymize: bool = typer.Option(False, "--pseudonymize", help=_PSEUDO_HELP),
     salt: str | None = typer.Option(None, "--salt", help=_SALT_HELP),
     n_jobs: int | None = NJobs,
@@ -64,6 +67,7 @@ def import_mmme_cmd(
                 store,
                 executor=ex,
                 check_frames=not no_frame_check,
+                allow_truncated=allow_truncated,
                 pseudonymize=pseudonymize,
                 salt=salt,
             )

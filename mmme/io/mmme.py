@@ -592,6 +592,7 @@ def import_mmme(
     check_frames: bool = True,
     pseudonymize: bool = False,
     salt: str | None = None,
+    allow_truncated: bool = False,
 ) -> Store:
     """Import a raw MMME folder (or a coding file on its own) into a store.
 
@@ -609,6 +610,9 @@ def import_mmme(
         Replace participant identifiers by salted codes everywhere (:mod:`mmme.io.pseudonym`).
     salt : str | None
         The salt of the codes (default ``$MMME_SALT``, else random).
+    allow_truncated : bool
+        Accept a device that started late or stopped early (its markers are a contiguous run of
+        the reference's); a marker missing in the middle is still an error.
 
     Raises
     ------
@@ -619,7 +623,13 @@ def import_mmme(
         from mmme.io.pseudonym import with_pseudonyms
 
         return with_pseudonyms(
-            lambda tmp: import_mmme(src, tmp, executor=executor, check_frames=check_frames),
+            lambda tmp: import_mmme(
+                src,
+                tmp,
+                executor=executor,
+                check_frames=check_frames,
+                allow_truncated=allow_truncated,
+            ),
             store,
             salt,
         )
@@ -650,7 +660,14 @@ def import_mmme(
             a = ann[(ann["subject"] == subject) & (ann["session"] == session)]
             jobs.append(
                 SessionJob(
-                    subject, session, folder, root, w.session_dir(subject, session), a, check_frames
+                    subject,
+                    session,
+                    folder,
+                    root,
+                    w.session_dir(subject, session),
+                    a,
+                    check_frames,
+                    allow_truncated,
                 )
             )
         ex = executor or Executor()

@@ -125,3 +125,18 @@ def test_dask_executor_runs_import(make_raw, tmp_path):
     with Executor(dask_workers=1, progress=False) as ex:
         st = import_mmme(make_raw()["root"], tmp_path / "store", executor=ex)
     assert len(st.trials) == 3
+
+
+def test_device_that_stopped_early(make_raw, tmp_path):
+    raw = make_raw(drop_physio_marker=5)  # physio misses the last rest marker
+    with pytest.raises(SyncError, match=r"'physio'.*lacks marker 100"):
+        import_mmme(raw["root"], tmp_path / "a", executor=INLINE)
+    st = import_mmme(raw["root"], tmp_path / "b", executor=INLINE, allow_truncated=True)
+    clock = st.session("S01").clocks["physio"]
+    assert clock.n_markers == 5
+    assert clock.to_common(0.0) == pytest.approx(common(PHYSIO_START), abs=2e-3)
+    r = CliRunner().invoke(
+        app,
+        ["import", "mmme", str(raw["root"]), str(tmp_path / "c"), "-j", "1", "--allow-truncated"],
+    )
+    assert r.exit_code == 0, r.output
