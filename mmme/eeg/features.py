@@ -151,7 +151,8 @@ def frontal_asymmetry(
             pr = p[:, names.index(r.upper()), band_index]
             pl = p[:, names.index(l_.upper()), band_index]
             with np.errstate(divide="ignore", invalid="ignore"):
-                cols[f"asym_{r}-{l_}"] = np.where((pr > 0) & (pl > 0), np.log(pr) - np.log(pl), np.nan)
+                asym = np.log(pr) - np.log(pl)
+            cols[f"asym_{r}-{l_}"] = np.where((pr > 0) & (pl > 0), asym, np.nan)
     return pd.DataFrame(cols)
 
 

@@ -45,7 +45,7 @@ def preprocess_raw(
         subtracts their contribution from every EEG channel; skipped (with a log line) when the
         recording has no EOG channel.
     resample_sfreq : float | None
-        Resample (after the anti-alias low-pass) to this rate, e.g. 250 Hz, to speed up what follows.
+        Resample first (polyphase, anti-aliased) to this rate, e.g. 250 Hz, for speed.
     copy : bool
         Work on a copy.
 
@@ -56,9 +56,13 @@ def preprocess_raw(
     if not raw.preload:
         raw.load_data(verbose="error")
     raw = raw.copy() if copy else raw
-    picks = mne.pick_types(raw.info, eeg=True, eog=True, exclude=[])
     if len(mne.pick_types(raw.info, eeg=True, exclude=[])) == 0:
         raise InputError("recording has no EEG channel")
+    if resample_sfreq is not None and resample_sfreq < raw.info["sfreq"]:
+        # first, so the long high-pass FIR runs at the low rate; polyphase resampling low-passes
+        # below the new Nyquist itself
+        raw.resample(resample_sfreq, method="polyphase", verbose="error")
+    picks = mne.pick_types(raw.info, eeg=True, eog=True, exclude=[])
     if l_freq is not None or h_freq is not None:
         nyq = raw.info["sfreq"] / 2.0
         hf = h_freq if h_freq is None or h_freq < nyq else None
@@ -67,8 +71,6 @@ def preprocess_raw(
         freqs = [f for f in np.atleast_1d(notch) if f < raw.info["sfreq"] / 2.0]
         if freqs:
             raw.notch_filter(freqs, picks=picks, verbose="error")
-    if resample_sfreq is not None and resample_sfreq < raw.info["sfreq"]:
-        raw.resample(resample_sfreq, verbose="error")
     if reference is not None:
         ref = ["M1", "M2"] if reference == "mastoids" else reference
         if isinstance(ref, list | tuple):

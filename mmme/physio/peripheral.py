@@ -262,18 +262,22 @@ def _process_emg(
     env, env_sfreq = resample_signal(amp, sfreq, EMG_ENVELOPE_SFREQ)
     env = np.maximum(env, 0.0)
     env_bad = resample_mask(bad, env.size)
-    # NeuroKit2's emg_activation: binarize at 1/10 SD, keep activations >= 50 ms that follow
-    # >= 50 ms of rest. Its per-sample pandas output loop is slow, so call the same public
-    # building blocks directly on the envelope.
+    # NeuroKit2's emg_activation logic (binarize, keep activations >= 50 ms that follow >= 50 ms
+    # of rest) through its public building blocks: its per-sample pandas output loop is slow.
+    # The threshold is robust (median + 5 scaled MADs of the envelope) instead of NeuroKit2's
+    # 1/10 SD, which marks every sample active when the resting envelope is not near zero.
     onsets = offsets = np.zeros(0, dtype=np.int64)
     good = env[~env_bad]
-    if good.size and np.std(good) > 0:
-        thr = 0.1 * float(np.std(good))
+    mad = float(np.median(np.abs(good - np.median(good)))) if good.size else 0.0
+    if good.size and mad > 0:
+        thr = float(np.median(good)) + 5.0 * 1.4826 * mad
         active = np.asarray(nk.signal_binarize(env, method="threshold", threshold=thr), dtype=float)
         active[env_bad] = 0.0
         dmin = max(int(round(0.05 * env_sfreq)), 1)
         act = nk.events_find(active, threshold=0.5, threshold_keep="above", duration_min=dmin)
-        rest = nk.events_find(1.0 - active, threshold=0.5, threshold_keep="above", duration_min=dmin)
+        rest = nk.events_find(
+            1.0 - active, threshold=0.5, threshold_keep="above", duration_min=dmin
+        )
         a_on = np.asarray(act["onset"], dtype=np.int64)
         a_off = a_on + np.asarray(act["duration"], dtype=np.int64)
         r_off = np.asarray(rest["onset"], dtype=np.int64) + np.asarray(
@@ -281,7 +285,8 @@ def _process_emg(
         )
         valid = np.isin(a_on, r_off)
         onsets, offsets = a_on[valid], np.minimum(a_off[valid], env.size - 1)
-    return {"EMG_Amplitude": env}, {"emg_onsets": onsets, "emg_offsets": offsets}, env_sfreq, env_bad
+    events = {"emg_onsets": onsets, "emg_offsets": offsets}
+    return {"EMG_Amplitude": env}, events, env_sfreq, env_bad
 
 
 def _process_skt(x: np.ndarray, sfreq: float, bad: np.ndarray, sqi: bool) -> tuple[dict, dict]:
@@ -665,7 +670,8 @@ def summarize_signal(
         }
         q = f"{kind.upper()}_Quality"
         if q in proc.signals:
-            out["sqi_mean"] = _nanmean(proc.signals[q].to_numpy())
+            sqi_mean = _nanmean(proc.signals[q].to_numpy())
+            out["sqi_mean"] = sqi_mean if np.isfinite(sqi_mean) else None
     assert proc.quality is not None
     out["quality"] = proc.quality.to_dict()
     return out

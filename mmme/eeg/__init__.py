@@ -1,0 +1,43 @@
+"""EEG with MNE: Neuroscan montage, preprocessing, epochs, band power and differential entropy."""
+
+from mmme.eeg.channels import (
+    MASTOIDS,
+    NEUROSCAN_62,
+    NEUROSCAN_64,
+    channel_type,
+    make_montage,
+    make_raw,
+    standard_name,
+)
+from mmme.eeg.features import (
+    BANDS,
+    FRONTAL_PAIRS,
+    EEGBandFeatures,
+    SubjectZScore,
+    band_power,
+    differential_entropy,
+    frontal_asymmetry,
+)
+from mmme.eeg.preprocess import events_from_times, make_epochs, preprocess_raw
+from mmme.eeg.summary import summarize_eeg
+
+__all__ = [
+    "BANDS",
+    "FRONTAL_PAIRS",
+    "MASTOIDS",
+    "NEUROSCAN_62",
+    "NEUROSCAN_64",
+    "EEGBandFeatures",
+    "SubjectZScore",
+    "band_power",
+    "channel_type",
+    "differential_entropy",
+    "events_from_times",
+    "frontal_asymmetry",
+    "make_epochs",
+    "make_montage",
+    "make_raw",
+    "preprocess_raw",
+    "standard_name",
+    "summarize_eeg",
+]
