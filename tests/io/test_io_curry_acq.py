@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import EEG_START, PHYSIO_START, marker_times
+from raw_builder import EEG_START, PHYSIO_START, marker_times
 
 from mmme.errors import InputError
 from mmme.executor import Executor

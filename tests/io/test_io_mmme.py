@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import EEG_START, PHYSIO_PPM, PHYSIO_START, VIDEO_PPM
+from raw_builder import EEG_START, PHYSIO_PPM, PHYSIO_START, VIDEO_PPM
 from typer.testing import CliRunner
 
 from mmme.cli import app
