@@ -96,18 +96,18 @@ def camera_frame_times(
     return t[t < duration_s]
 
 
-def stamp_ms(start: _dt.datetime, device_s: np.ndarray) -> np.ndarray:
-    """Device times -> integer milliseconds since ``start`` (the camera stamps whole ms)."""
+def stamp_ms(device_s: np.ndarray) -> np.ndarray:
+    """Device times (s) -> whole milliseconds, as the camera stamps its frames."""
     return np.floor(np.asarray(device_s, float) * 1000 + 0.5).astype(np.int64)
 
 
 def frame_name(start: _dt.datetime, ms_since_start: int, code: int, marker: int, ext: str) -> str:
-    """File name ``YYYY-MM-DD-HH-MM-SS-mmm-CODE-MARKER.ext`` of a frame."""
+    """File name ``YYYY-MM-DD-HH-MM-SS-mmm-CODE-MARKER.ext`` of a frame (code not padded)."""
     t = start + _dt.timedelta(milliseconds=int(ms_since_start))
-    return f"{t:%Y-%m-%d-%H-%M-%S}-{t.microsecond // 1000:03d}-{code:03d}-{marker}.{ext}"
+    return f"{t:%Y-%m-%d-%H-%M-%S}-{t.microsecond // 1000:03d}-{code}-{marker}.{ext}"
 
 
 def frame_stamp(start: _dt.datetime, ms_since_start: int, code: int) -> str:
     """Coding-file stamp ``HH-MM-SS-mmm-CODE`` of a frame (fields 4..8 of its name)."""
     t = start + _dt.timedelta(milliseconds=int(ms_since_start))
-    return f"{t:%H-%M-%S}-{t.microsecond // 1000:03d}-{code:03d}"
+    return f"{t:%H-%M-%S}-{t.microsecond // 1000:03d}-{code}"

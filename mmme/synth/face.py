@@ -46,7 +46,8 @@ _SYNTH_ANCHORS: dict[str, dict[int, float]] = {
 
 # AU -> (region, sigma in inter-ocular distances, [(anchors, (outward, down), weight)]).
 # "outward" is away from the face midline, "down" is +y in the image.
-_AU_SPECS: dict[int, tuple[str, float, list[tuple[tuple[int | str, ...], tuple[float, float], float]]]] = {
+_Part = tuple[tuple[int | str, ...], tuple[float, float], float]
+_AU_SPECS: dict[int, tuple[str, float, list[_Part]]] = {
     1: ("brows", 0.16, [((20, 21, 22, 23), (0.0, -1.0), 1.0), ((19, 24), (0.0, -1.0), 0.5)]),
     2: ("brows", 0.16, [((17, 18, 25, 26), (0.0, -1.0), 1.0), ((19, 24), (0.0, -1.0), 0.5)]),
     4: ("brows", 0.16, [((20, 21, 22, 23), (-0.55, 0.85), 1.0), ((19, 24), (-0.4, 0.9), 0.6)]),
@@ -402,16 +403,21 @@ def iter_trial_frames(
     pad = 16
     bank = rng.standard_normal((4, h + pad, w + pad, 3), dtype=np.float32) * np.float32(
         d.noise_sigma)
+    # fields are zero away from the face: add them only inside their bounding boxes
+    boxes = [_support(f) for f in fields]
+    peaks = [float(np.sqrt((f**2).sum(-1)).max()) for f in fields]
+    bbox = _support(bfield) if bfield is not None else None
+    disp = np.zeros((h, w, 2), np.float32)
     for i in range(n):
-        disp = np.zeros((h, w, 2), np.float32)
+        disp[:] = 0
         active, inten = -1, 0.0
-        for k, (p, f) in enumerate(zip(profiles, fields, strict=True)):
+        for k, (p, f, sl) in enumerate(zip(profiles, fields, boxes, strict=True)):
             if p[i] > 0:
-                disp += f * np.float32(p[i])
+                disp[sl] += f[sl] * np.float32(p[i])
                 if p[i] > inten:
                     active, inten = k, float(p[i])
         if bfield is not None and blink[i] > 0:
-            disp += bfield * np.float32(blink[i])
+            disp[bbox] += bfield[bbox] * np.float32(blink[i])
         mx = gx - disp[..., 0] - np.float32(head[i, 0])
         my = gy - disp[..., 1] - np.float32(head[i, 1])
         img = cv2.remap(model.image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
@@ -420,7 +426,7 @@ def iter_trial_frames(
             b, oy, ox = rng.integers(0, len(bank)), rng.integers(0, pad), rng.integers(0, pad)
             img += bank[b, oy : oy + h, ox : ox + w]
         frame = np.clip(img + 0.5, 0, 255).astype(np.uint8)
-        amp = float(np.sqrt((fields[active] ** 2).sum(-1)).max()) * inten if active >= 0 else 0.0
+        amp = peaks[active] * inten if active >= 0 else 0.0
         yield frame, {
             "frame": i,
             "t_s": float(times[i]),
@@ -433,6 +439,15 @@ def iter_trial_frames(
             "illumination": float(illum[i]),
             "ppg": float(ppg[i]),
         }
+
+
+def _support(f: np.ndarray) -> tuple[slice, slice]:
+    """Row and column slices of the non-zero part of a displacement field."""
+    nz = np.abs(f).max(-1) > 0
+    rows, cols = np.flatnonzero(nz.any(1)), np.flatnonzero(nz.any(0))
+    if len(rows) == 0:
+        return slice(0, 0), slice(0, 0)
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
 @dataclass(frozen=True)
