@@ -137,6 +137,28 @@ def validate(
     raise typer.Exit(1 if errors else 0)
 
 
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("demo_out"), "--out", help="Working folder (raw/, store/)."),
+    tiny: bool = typer.Option(False, "--tiny", help="The tiny synthetic set (seconds)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the synthetic data set."),
+    face_trials: int = typer.Option(2, "--face-trials", help="Trials run through the face step."),
+    n_jobs: int | None = NJobs,
+    scheduler: str | None = Scheduler,
+    dask_workers: int | None = DaskWorkers,
+) -> None:
+    """The main job: synthesize, import, validate, summarise, check against ground truth."""
+    from mmme.demo import run_demo
+    from mmme.synth.generate import SynthConfig
+
+    config = SynthConfig.tiny(seed=seed) if tiny else SynthConfig(seed=seed)
+    try:
+        run_demo(out, config, n_jobs=n_jobs, scheduler=scheduler, dask_workers=dask_workers,
+                 face_trials=face_trials, console=console)
+    except MMMEError as exc:
+        _fail(exc)
+
+
 # --- synth commands ---
 @app.command("synth")
 def synth_cmd(

@@ -70,7 +70,8 @@ def _eeg_event_rows(stream: Any, start_s: float, stop_s: float, events: pd.DataF
     data, times = stream.get_data(start_s, stop_s)
     if data.shape[1] < 10 * stream.sfreq:
         return []
-    raw = make_raw(data, stream.sfreq_common, stream.ch_names)
+    # samples are uniform on the device clock: filter at its nominal rate
+    raw = make_raw(data, stream.sfreq, stream.ch_names)
     raw = preprocess_raw(raw, resample_sfreq=params["eeg_sfreq"], copy=False)
     fs = raw.info["sfreq"]
     eeg_names = [c for c, t in zip(raw.ch_names, raw.get_channel_types(), strict=True)
@@ -131,7 +132,7 @@ def process_trial(store_path: str, subject: str, session: str, trial: str,
         if data.shape[1] == 0:
             continue
         for i, c in enumerate(chans):
-            procs.append(process_signal(data[i], s.sfreq_common, CHANNEL_KINDS[c], channel=c,
+            procs.append(process_signal(data[i], s.sfreq, CHANNEL_KINDS[c], channel=c,
                                         t0=float(times[0])))
     events = event_table(ann[["event", "onset_s", "apex_s"]].dropna(subset=["onset_s"])) \
         if len(ann) else event_table([])
