@@ -103,6 +103,7 @@ def build_raw(
     drop_frame: int | None = None,
     duplicate_frame: int | None = None,
     shift_time_s: float = 0.0,
+    ext: str = "jpg",
 ) -> dict[str, Any]:
     """Write a one-subject raw MMME folder; return the ground truth."""
     import cv2
@@ -122,7 +123,7 @@ def build_raw(
         wall = WALL0 + dt.timedelta(milliseconds=int(round(dev * 1000)))
         code = i % 1000
         stamp = f"{wall:%H-%M-%S}-{wall.microsecond // 1000:03d}-{code}"
-        name = f"{wall:%Y-%m-%d-%H-%M-%S}-{wall.microsecond // 1000:03d}-{code}-{marker}.jpg"
+        name = f"{wall:%Y-%m-%d-%H-%M-%S}-{wall.microsecond // 1000:03d}-{code}-{marker}.{ext}"
         path = ses / "video" / name
         cv2.imwrite(str(path), img)
         frames.append({"marker": marker, "true_s": tt, "stamp": stamp, "path": path})

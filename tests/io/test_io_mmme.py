@@ -88,6 +88,11 @@ def test_bad_input_names_file_row_channel_and_keeps_store(make_raw, tmp_path):
         import_mmme(make_raw(nan_channel="EDA, X, PPGED-R")["root"], store, executor=INLINE)
     with pytest.raises(InputError, match=r"\.jpg.*truncated"):
         import_mmme(make_raw(truncate_frame=7)["root"], store, executor=INLINE)
+    tif = make_raw(truncate_frame=9, ext="tif")
+    with pytest.raises(InputError, match=r"-9-101\.tif.*truncated"):
+        import_mmme(tif["root"], store, executor=INLINE)
+    intact = import_mmme(make_raw(ext="tif")["root"], tmp_path / "tif", executor=INLINE)
+    assert intact.trial("S01", "1", "101").read_frame(0).shape == (24, 24, 3)
     with pytest.raises(InputError, match=r"coding_file\.xlsx.*row 2.*onset .* after offset"):
         import_mmme(make_raw(bad_row=True)["root"], store, executor=INLINE)
     with pytest.raises(SyncError, match=r"'physio'.*lacks marker 112"):
