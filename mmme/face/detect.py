@@ -13,6 +13,8 @@ Boxes are ``(x0, y0, x1, y1)`` float arrays in pixel coordinates of the image gi
 from __future__ import annotations
 
 import functools
+import importlib.util
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import cv2
@@ -21,14 +23,29 @@ import numpy as np
 from mmme.errors import InputError
 
 N_LANDMARKS = 68
+LANDMARK_MODEL = "shape_predictor_68_face_landmarks.dat"
+
+
+def landmark_model_path() -> Path:
+    """The 68-point landmark model shipped inside the face-recognition-models wheel.
+
+    Found without importing the package, whose ``__init__`` needs setuptools'
+    deprecated ``pkg_resources``.
+    """
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError("the face-recognition-models package is not installed")
+    path = Path(list(spec.submodule_search_locations)[0]) / "models" / LANDMARK_MODEL
+    if not path.is_file():
+        raise InputError("landmark model missing from face-recognition-models", file=str(path))
+    return path
 
 
 @functools.lru_cache(maxsize=1)
 def _shape_predictor():  # noqa: ANN202 - dlib type
     import dlib
-    import face_recognition_models
 
-    return dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
+    return dlib.shape_predictor(str(landmark_model_path()))
 
 
 @functools.lru_cache(maxsize=1)
@@ -36,6 +53,11 @@ def _hog_detector():  # noqa: ANN202 - dlib type
     import dlib
 
     return dlib.get_frontal_face_detector()
+
+
+def dlib_models() -> tuple[object, object]:
+    """dlib's HOG face detector and 68-point shape predictor, loaded once per process."""
+    return _hog_detector(), _shape_predictor()
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:

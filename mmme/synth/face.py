@@ -88,13 +88,12 @@ def au_region(au: int | str | ActionUnit) -> str:
 @functools.lru_cache(maxsize=1)
 def _source_face() -> tuple[np.ndarray, np.ndarray]:
     """The astronaut photo (RGB uint8) and its 68 dlib landmarks (float, x/y), found once."""
-    import dlib
-    import face_recognition_models
     from skimage import data
 
+    from mmme.face.detect import dlib_models
+
     img = data.astronaut()
-    detector = dlib.get_frontal_face_detector()
-    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
+    detector, predictor = dlib_models()
     rects = detector(img, 1)
     if not rects:  # pragma: no cover - the shipped photo always has a face
         raise InputError("dlib found no face in skimage.data.astronaut()")
