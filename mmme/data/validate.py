@@ -60,6 +60,8 @@ def validate_store(store: Store, check_signals: bool = True) -> list[Problem]:
     for subject, session in store.sessions:
         ses = store.session(subject, session)
         for p in ses.meta.get("problems", []):
+            if check_signals and p["problem"] == "flat_channel":
+                continue  # the full scan below reports it again
             where = p.get("file") or p.get("source") or f"{subject}/{session}"
             if p.get("channel"):
                 where = f"{where}, channel {p['channel']!r}"
@@ -76,7 +78,7 @@ def validate_store(store: Store, check_signals: bool = True) -> list[Problem]:
                 )
         if check_signals:
             for name, s in ses.streams.items():
-                for k, ch in enumerate(s.ch_names):
+                for ch in s.ch_names:
                     bad_nan, lo, hi = False, np.inf, -np.inf
                     for data, _ in s.iter_chunks(chunk_s=300.0, picks=[ch]):
                         bad_nan |= bool(np.isnan(data).any())
@@ -87,7 +89,6 @@ def validate_store(store: Store, check_signals: bool = True) -> list[Problem]:
                         out.append(Problem("error", "nan_channel", where, "contains NaN"))
                     elif lo == hi:
                         out.append(Problem("warning", "flat_channel", where, f"constant {lo!r}"))
-                    del k
     return out
 
 

@@ -306,102 +306,106 @@ def _check_channel(x: np.ndarray, name: str, file: Path, problems: list[dict[str
         )
 
 
+def _write_eeg(
+    path: Path, sig_dir: Path, root: Path, problems: list[dict[str, Any]]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Copy an EEG recording minute by minute into ``eeg.npy``; its markers and stream entry."""
+    raw = _open_eeg(path)
+    markers = read_eeg_markers(raw, path)
+    names = [c for c in raw.ch_names if c.lower() != "trigger"]
+    picks = [raw.ch_names.index(c) for c in names]
+    n, sfreq = int(raw.n_times), float(raw.info["sfreq"])
+    mm = np.lib.format.open_memmap(
+        sig_dir / "eeg.npy", mode="w+", dtype=np.float32, shape=(n, len(names))
+    )
+    lo, hi = np.full(len(names), np.inf), np.full(len(names), -np.inf)
+    step = int(60 * sfreq)
+    for a in range(0, n, step):
+        block = raw.get_data(picks=picks, start=a, stop=min(n, a + step))
+        bad = np.isnan(block).any(axis=1)
+        if bad.any():
+            raise InputError(
+                f"NaN values near {a / sfreq:.1f} s",
+                file=str(path),
+                channel=names[int(np.argmax(bad))],
+            )
+        lo, hi = np.minimum(lo, block.min(axis=1)), np.maximum(hi, block.max(axis=1))
+        mm[a : a + block.shape[1]] = block.T
+    mm.flush()
+    del mm
+    for j in np.flatnonzero(lo == hi):
+        problems.append(
+            {
+                "problem": "flat_channel",
+                "level": "warning",
+                "file": str(path),
+                "channel": names[j],
+                "detail": f"constant value {lo[j]!r}",
+            }
+        )
+    stream = {
+        "ch_names": names,
+        "units": ["V"] * len(names),  # MNE returns every channel of an EEG file in volts
+        "sfreq": sfreq,
+        "device": "eeg",
+        "kind": "eeg",
+        "source": str(path.relative_to(root)),
+    }
+    return markers, stream
+
+
+def _write_physio(
+    path: Path, sig_dir: Path, root: Path, problems: list[dict[str, Any]]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Write a BIOPAC export's analog channels to ``physio.npy``; markers from its digital bits."""
+    if path.suffix.lower() == ".acq":
+        from mmme.io.acq import read_biopac_acq
+
+        bp = read_biopac_acq(path)
+    else:
+        bp = read_biopac_mat(path)
+    bits, keep = {}, []
+    for j, (lab, name) in enumerate(zip(bp["labels"], bp["names"], strict=True)):
+        m = DIGITAL_RE.match(lab)
+        if m:
+            bits[int(m.group(1))] = bp["data"][:, j]
+        else:
+            _check_channel(bp["data"][:, j], name, path, problems)
+            keep.append(j)
+    if not bits:
+        raise InputError(
+            "BIOPAC export has no 'Digital (STP Input i)' trigger channels", file=str(path)
+        )
+    np.save(sig_dir / "physio.npy", bp["data"][:, keep].astype(np.float32), allow_pickle=False)
+    stream = {
+        "ch_names": [bp["names"][j] for j in keep],
+        "labels": [bp["labels"][j] for j in keep],
+        "units": [bp["units"][j] for j in keep],
+        "sfreq": bp["sfreq"],
+        "device": "physio",
+        "kind": "physio",
+        "source": str(path.relative_to(root)),
+    }
+    return decode_digital_markers(bits, bp["sfreq"]), stream
+
+
 def import_session(job: SessionJob) -> dict[str, Any]:
     """Read, check, synchronize and write one session; return its metadata for the store."""
     problems: list[dict[str, Any]] = []
-    allow_truncated = job.allow_truncated
     markers: dict[str, pd.DataFrame] = {}
     streams: dict[str, dict[str, Any]] = {}
     sig_dir = job.out_dir / "signals"
     sig_dir.mkdir(parents=True, exist_ok=True)
-
-    eeg_path = (
-        _find_one(job.folder / "eeg", EEG_SUFFIXES, "EEG")
-        if (job.folder / "eeg").is_dir()
-        else None
-    )
-    if eeg_path is not None:
-        raw = _open_eeg(eeg_path)
-        markers["eeg"] = read_eeg_markers(raw, eeg_path)
-        names = [c for c in raw.ch_names if c.lower() != "trigger"]
-        picks = [raw.ch_names.index(c) for c in names]
-        n = raw.n_times
-        mm = np.lib.format.open_memmap(
-            sig_dir / "eeg.npy", mode="w+", dtype=np.float32, shape=(int(n), len(names))
-        )
-        step = int(60 * raw.info["sfreq"])
-        for a in range(0, n, step):
-            block = raw.get_data(picks=picks, start=a, stop=min(n, a + step))
-            for j, name in enumerate(names):
-                if np.isnan(block[j]).any():
-                    raise InputError(
-                        f"NaN values near {a / raw.info['sfreq']:.1f} s",
-                        file=str(eeg_path),
-                        channel=name,
-                    )
-            mm[a : a + block.shape[1]] = block.T
-        mm.flush()
-        flat = np.ptp(mm[: min(n, step)], axis=0) == 0 if n else []
-        for j in np.flatnonzero(flat):
-            problems.append(
-                {
-                    "problem": "flat_channel",
-                    "level": "warning",
-                    "file": str(eeg_path),
-                    "channel": names[j],
-                    "detail": "constant over the first minute",
-                }
+    if (job.folder / "eeg").is_dir():
+        eeg_path = _find_one(job.folder / "eeg", EEG_SUFFIXES, "EEG")
+        if eeg_path is not None:
+            markers["eeg"], streams["eeg"] = _write_eeg(eeg_path, sig_dir, job.root, problems)
+    if (job.folder / "physio").is_dir():
+        bp_path = _find_one(job.folder / "physio", (".mat", ".acq"), "BIOPAC .mat/.acq")
+        if bp_path is not None:
+            markers["physio"], streams["physio"] = _write_physio(
+                bp_path, sig_dir, job.root, problems
             )
-        del mm
-        orig = getattr(raw, "_orig_units", {}) or {}
-        streams["eeg"] = {
-            "ch_names": names,
-            "units": [
-                "V" if orig.get(c, "V") in ("V", "µV", "uV", "mV") else orig.get(c, "V")
-                for c in names
-            ],
-            "sfreq": float(raw.info["sfreq"]),
-            "device": "eeg",
-            "kind": "eeg",
-            "source": str(eeg_path.relative_to(job.root)),
-        }
-
-    mat_path = (
-        _find_one(job.folder / "physio", (".mat", ".acq"), "BIOPAC .mat/.acq")
-        if (job.folder / "physio").is_dir()
-        else None
-    )
-    if mat_path is not None:
-        if mat_path.suffix.lower() == ".acq":
-            from mmme.io.acq import read_biopac_acq
-
-            bp = read_biopac_acq(mat_path)
-        else:
-            bp = read_biopac_mat(mat_path)
-        bits = {}
-        keep = []
-        for j, (lab, name) in enumerate(zip(bp["labels"], bp["names"], strict=True)):
-            m = DIGITAL_RE.match(lab)
-            if m:
-                bits[int(m.group(1))] = bp["data"][:, j]
-            else:
-                _check_channel(bp["data"][:, j], name, mat_path, problems)
-                keep.append(j)
-        if not bits:
-            raise InputError(
-                "BIOPAC export has no 'Digital (STP Input i)' trigger channels", file=str(mat_path)
-            )
-        markers["physio"] = decode_digital_markers(bits, bp["sfreq"])
-        np.save(sig_dir / "physio.npy", bp["data"][:, keep].astype(np.float32), allow_pickle=False)
-        streams["physio"] = {
-            "ch_names": [bp["names"][j] for j in keep],
-            "labels": [bp["labels"][j] for j in keep],
-            "units": [bp["units"][j] for j in keep],
-            "sfreq": bp["sfreq"],
-            "device": "physio",
-            "kind": "physio",
-            "source": str(mat_path.relative_to(job.root)),
-        }
 
     frames = pd.DataFrame()
     video_dir = job.folder / "video"
@@ -420,7 +424,7 @@ def import_session(job: SessionJob) -> dict[str, Any]:
     codes = {"video": set(cleaned["video"]["code"])} if "video" in cleaned else None
     if len(cleaned) > 1:
         clocks = synchronize(
-            cleaned, reference=reference, allow_truncated=allow_truncated, match_codes=codes
+            cleaned, reference=reference, allow_truncated=job.allow_truncated, match_codes=codes
         )
     else:
         clocks = {reference: ClockMap.identity()}
