@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import numpy as np
 
 from mmme.data.annotations import FLAGS, has_flag
 from mmme.data.store import Store, is_store
+from mmme.data.streams import SignalStream
 from mmme.errors import MMMEError
 
 #: Flags that are errors; the others are warnings.
@@ -54,6 +56,27 @@ def _annotation_problems(ann: Any) -> list[Problem]:
     return out
 
 
+def _channel_problems(stream: SignalStream, label: str) -> list[Problem]:
+    """NaN and flat channels of a stream, scanned once in 5-minute chunks of all channels."""
+    n = len(stream.ch_names)
+    nan, lo, hi = np.zeros(n, bool), np.full(n, np.inf), np.full(n, -np.inf)
+    for data, _ in stream.iter_chunks(chunk_s=300.0):
+        if data.size:
+            nan |= np.isnan(data).any(axis=1)
+            with warnings.catch_warnings():  # an all-NaN channel is reported below
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo = np.fmin(lo, np.nanmin(data, axis=1))
+                hi = np.fmax(hi, np.nanmax(data, axis=1))
+    out = []
+    for j, ch in enumerate(stream.ch_names):
+        where = f"{label}, channel {ch!r}"
+        if nan[j]:
+            out.append(Problem("error", "nan_channel", where, "contains NaN"))
+        elif lo[j] == hi[j]:
+            out.append(Problem("warning", "flat_channel", where, f"constant {lo[j]!r}"))
+    return out
+
+
 def validate_store(store: Store, check_signals: bool = True) -> list[Problem]:
     """Problems of an imported store: annotations, frames, channels, markers."""
     out = _annotation_problems(store.annotations)
@@ -78,17 +101,7 @@ def validate_store(store: Store, check_signals: bool = True) -> list[Problem]:
                 )
         if check_signals:
             for name, s in ses.streams.items():
-                for ch in s.ch_names:
-                    bad_nan, lo, hi = False, np.inf, -np.inf
-                    for data, _ in s.iter_chunks(chunk_s=300.0, picks=[ch]):
-                        bad_nan |= bool(np.isnan(data).any())
-                        if data.size:
-                            lo, hi = min(lo, np.nanmin(data)), max(hi, np.nanmax(data))
-                    where = f"{subject}/{session} {name}, channel {ch!r}"
-                    if bad_nan:
-                        out.append(Problem("error", "nan_channel", where, "contains NaN"))
-                    elif lo == hi:
-                        out.append(Problem("warning", "flat_channel", where, f"constant {lo!r}"))
+                out.extend(_channel_problems(s, f"{subject}/{session} {name}"))
     return out
 
 

@@ -41,3 +41,39 @@ def test_marker_mismatch_and_nan_are_errors(make_raw):
     assert r.exit_code == 1
     (p,) = json.loads(r.output)
     assert "physio" in p["detail"] and "125" in p["detail"]
+
+
+def test_nan_and_flat_channels_in_a_store(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from mmme.data.store import StoreWriter
+    from mmme.data.sync import ClockMap
+
+    with StoreWriter(tmp_path / "st", dataset="test") as w:
+        mm = w.signal_file("S01", "1", "physio", 1000, 3)
+        mm[:] = np.random.default_rng(0).standard_normal((1000, 3))
+        mm[:, 1] = 2.5
+        mm[700, 2] = np.nan
+        mm.flush()
+        w.add_session(
+            "S01",
+            "1",
+            clocks={"physio": ClockMap.identity()},
+            reference="physio",
+            markers=pd.DataFrame(columns=["device", "code", "device_time_s", "time_s"]),
+            streams={
+                "physio": {
+                    "ch_names": ["ECG", "EDA", "RSP"],
+                    "units": ["mV"] * 3,
+                    "sfreq": 100.0,
+                    "device": "physio",
+                    "kind": "physio",
+                }
+            },
+        )
+    problems = validate_path(tmp_path / "st")
+    assert kinds(problems) == {("warning", "flat_channel"), ("error", "nan_channel")}
+    assert {p.where.split("channel ")[1] for p in problems} == {"'EDA'", "'RSP'"}
+    r = CliRunner().invoke(app, ["validate", str(tmp_path / "st")])
+    assert r.exit_code == 1
