@@ -4,9 +4,10 @@
   store, since frames stay files), or a folder of images (kept where they are, ordered by the
   number in their names). Frame ``k`` is at ``k / fps`` (``fps`` from the container unless given).
 - Signals: EDF/BDF (MNE; markers from integer-coded annotations or a ``Trigger``/``STI`` channel),
-  XDF from Lab Streaming Layer (``pyxdf``; each stream keeps its own time stamps: a linear clock map
-  is fitted from its sample numbers to its LSL stamps, string/integer marker streams become
-  markers), or CSV with a time column (seconds).
+  XDF from Lab Streaming Layer (``pyxdf``, its ClockOffset synchronisation applied: each regular
+  stream gets a linear clock map fitted from its sample numbers to its LSL stamps, arrival jitter
+  averaged out, a gap an error; voltage channels converted to volts; string and irregular streams
+  become markers, integer codes kept), or CSV with a time column (seconds).
 - Annotations: CSV/XLSX, columns named by a mapping (``onset=OnsetF,apex=ApexF,...``); frame
   numbers (as in the image names, or 0-based video frame indices plus ``first_frame``) or seconds
   from the start of the video.
@@ -65,6 +66,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
 _TIME_COLUMNS = ("time", "time_s", "times", "t", "timestamp", "seconds", "sec")
 #: A sample more than this fraction of a sampling interval off the fitted clock is an error.
 _MAX_JITTER = 0.5
+#: LSL stamps are median-filtered over this many seconds before that check (arrival jitter).
+_LSL_SMOOTH_S = 1.0
+#: Voltage units of XDF channel descriptions -> factor to volts (EDF/BDF arrive in volts via MNE).
+_TO_VOLTS = {"v": 1.0, "volts": 1.0, "mv": 1e-3, "millivolts": 1e-3, "uv": 1e-6, "µv": 1e-6}
+_TO_VOLTS |= {"μv": 1e-6, "microvolts": 1e-6, "nv": 1e-9, "nanovolts": 1e-9}
 
 
 def parse_mapping(text: str | Sequence[str] | Mapping[str, str] | None) -> dict[str, str]:
@@ -148,26 +154,64 @@ def image_folder(path: Path) -> list[tuple[int | None, str]]:
 # --- signals ------------------------------------------------------------------------------------
 
 
-def fit_clock(stamps: np.ndarray, sfreq: float, what: str, file: Path, t0: float) -> ClockMap:
+def fit_clock(
+    stamps: np.ndarray,
+    sfreq: float,
+    what: str,
+    file: Path,
+    t0: float,
+    smooth_s: float = 0.0,
+) -> ClockMap:
     """Clock map ``stamp - t0 = offset + scale * (k / sfreq)`` fitted on a stream's stamps.
+
+    Parameters
+    ----------
+    stamps : ndarray
+        Time stamp (s) of every sample.
+    sfreq : float
+        Nominal sampling rate (Hz).
+    what, file
+        Names for the error message.
+    t0 : float
+        Stamp of common time 0.
+    smooth_s : float
+        With ``0`` every stamp must lie within half a sample of the fitted line. Otherwise the
+        residuals are median-filtered over this many seconds first: stamps taken on arrival (Lab
+        Streaming Layer) jitter by more than a sample, while a gap or a clock jump shifts every
+        later sample and still fails.
 
     Raises
     ------
     InputError
-        If a stamp is more than half a sample off the line (irregular sampling), named.
+        If the stamps are more than half a sample off the line (irregular sampling, a gap), named.
     """
     k = np.arange(len(stamps)) / sfreq
     if len(stamps) < 2:
         return ClockMap(offset=float(stamps[0] - t0) if len(stamps) else 0.0)
     scale, offset = np.polyfit(k, stamps - t0, 1)
     res = stamps - t0 - (offset + scale * k)
-    worst = int(np.argmax(np.abs(res)))
-    if abs(res[worst]) > _MAX_JITTER / sfreq:
-        raise InputError(
-            f"{what}: sample {worst} is {res[worst] * 1e3:.1f} ms off a regular "
-            f"{sfreq:g} Hz clock; resample the signal first",
-            file=str(file),
-        )
+    tol = _MAX_JITTER / sfreq
+    if smooth_s > 0:
+        from scipy.ndimage import median_filter
+
+        width = int(min(len(res), max(1, round(smooth_s * sfreq))))
+        smooth = median_filter(res, size=width, mode="reflect")  # not "nearest": edge bias
+        if np.max(np.abs(smooth)) > tol:
+            at = int(np.argmax(np.abs(np.diff(smooth)))) + 1  # where the level changes
+            raise InputError(
+                f"{what}: samples leave a regular {sfreq:g} Hz clock near {at / sfreq:.1f} s "
+                f"into the stream (sample {at}; {np.ptp(smooth) * 1e3:.1f} ms off over "
+                f"{width / sfreq:g} s): a gap or a clock jump; split or resample the stream",
+                file=str(file),
+            )
+    else:
+        worst = int(np.argmax(np.abs(res)))
+        if abs(res[worst]) > tol:
+            raise InputError(
+                f"{what}: sample {worst} is {res[worst] * 1e3:.1f} ms off a regular "
+                f"{sfreq:g} Hz clock; resample the signal first",
+                file=str(file),
+            )
     return ClockMap(
         offset=float(offset),
         scale=float(scale),
@@ -177,8 +221,9 @@ def fit_clock(stamps: np.ndarray, sfreq: float, what: str, file: Path, t0: float
     )
 
 
-def _name(path: Path, taken: set[str]) -> str:
-    base = re.sub(r"[^0-9A-Za-z]+", "_", path.stem).strip("_").lower() or "signal"
+def _name(label: str, taken: set[str]) -> str:
+    """A store stream name from a file stem or an LSL stream name, unique among ``taken``."""
+    base = re.sub(r"[^0-9A-Za-z]+", "_", label).strip("_").lower() or "signal"
     name, k = base, 2
     while name in taken:
         name, k = f"{base}_{k}", k + 1
@@ -237,7 +282,7 @@ def _read_mne(
     stim = {c for c in raw.ch_names if c.upper() in ("TRIGGER", "STI", "STI 014", "STATUS")}
     names = [c for c in raw.ch_names if c not in stim]
     picks = [raw.ch_names.index(c) for c in names]
-    name = _name(path, taken)
+    name = _name(path.stem, taken)
     mm = w.signal_file(subject, session, name, raw.n_times, len(names))
     step = int(60 * raw.info["sfreq"])
     for a in range(0, raw.n_times, step):
@@ -294,7 +339,7 @@ def _read_csv_signal(
     if np.isnan(data).any():
         r, j = np.argwhere(np.isnan(data))[0]
         raise InputError("not a number", file=str(path), row=int(r) + 2, channel=str(chans[j]))
-    name = _name(path, taken)
+    name = _name(path.stem, taken)
     clock = fit_clock(t, sfreq, f"column {tcol!r}", path, 0.0)
     mm = w.signal_file(subject, session, name, len(t), len(chans))
     mm[:] = data
@@ -316,6 +361,8 @@ def _read_xdf(
     import pyxdf
 
     try:
+        # clock offsets applied (each stream onto the recorder's clock); stamps kept as recorded:
+        # fit_clock fits the regular clock itself and names a gap instead of smoothing it over
         streams, _ = pyxdf.load_xdf(str(path), dejitter_timestamps=False)
     except Exception as exc:  # pyxdf raises many types for damaged files
         raise InputError(f"cannot read XDF: {exc}", file=str(path)) from exc
@@ -330,7 +377,8 @@ def _read_xdf(
         srate = float(info["nominal_srate"][0])
         stamps = np.asarray(s["time_stamps"], float)
         series = s["time_series"]
-        if srate <= 0:  # an irregular stream: markers
+        # string streams are markers whatever rate they declare; so is any irregular stream
+        if srate <= 0 or str(info["channel_format"][0]) == "string":
             skipped = 0
             for value, ts in zip(series, stamps, strict=True):
                 v = str(value[0] if isinstance(value, list | np.ndarray) else value).strip()
@@ -348,16 +396,18 @@ def _read_xdf(
                 )
             continue
         data = np.asarray(series, dtype=float)
-        name = _name(Path(sname), taken)
-        clock = fit_clock(stamps, srate, f"stream {sname!r}", path, t0)
+        name = _name(sname, taken)
+        clock = fit_clock(stamps, srate, f"stream {sname!r}", path, t0, smooth_s=_LSL_SMOOTH_S)
+        chans, units = _xdf_channels(info, data.shape[1])
+        factor = np.array([_TO_VOLTS.get(u.strip().lower(), 1.0) for u in units])
+        units = ["V" if u.strip().lower() in _TO_VOLTS else u for u in units]
         mm = w.signal_file(subject, session, name, data.shape[0], data.shape[1])
-        mm[:] = data
+        mm[:] = data * factor
         mm.flush()
-        chans = _xdf_channels(info, data.shape[1])
         kind = "eeg" if str(info["type"][0]).lower() == "eeg" else "physio"
         meta = {
             "ch_names": chans,
-            "units": [""] * len(chans),
+            "units": units,
             "sfreq": srate,
             "device": name,
             "kind": kind,
@@ -377,15 +427,17 @@ def _read_xdf(
     return out
 
 
-def _xdf_channels(info: dict[str, Any], n: int) -> list[str]:
+def _xdf_channels(info: dict[str, Any], n: int) -> tuple[list[str], list[str]]:
+    """Channel labels and units from the stream header's ``desc`` (``ch1..`` without labels)."""
     try:
         chs = info["desc"][0]["channels"][0]["channel"]
         names = [str(c["label"][0]) for c in chs]
+        units = [str((c.get("unit") or [""])[0] or "") for c in chs]
         if len(names) == n:
-            return names
+            return names, units
     except (KeyError, IndexError, TypeError):
         pass
-    return [f"ch{i + 1}" for i in range(n)]
+    return [f"ch{i + 1}" for i in range(n)], [""] * n
 
 
 # --- annotations --------------------------------------------------------------------------------
@@ -562,8 +614,11 @@ def import_generic(
         streams: dict[str, dict[str, Any]] = {}
         mk_rows = []
         taken = {"video"}
+        lsl_devices: set[str] = set()
         for p in sig_paths:
             for s in read_signal_file(p, w, subject, session, taken, report):
+                if p.suffix.lower() in (".xdf", ".xdfz"):
+                    lsl_devices.add(s["name"])
                 clock = s["clock"] or ClockMap.identity()
                 clocks[s["name"]] = clock
                 if s["meta"] is not None:
@@ -571,9 +626,13 @@ def import_generic(
                 if s["markers"] is not None:
                     for code, t in zip(s["markers"]["code"], s["markers"]["time"], strict=True):
                         mk_rows.append((s["name"], int(code), float(t), clock.to_common(t)))
-        if len(clocks) > 1 and not any(p.suffix.lower().startswith(".xdf") for p in sig_paths):
+        # XDF streams share the LSL clock; the video and each other file have their own
+        lsl = [p.name for p in sig_paths if p.suffix.lower() in (".xdf", ".xdfz")]
+        apart = sorted(d for d in clocks if d not in lsl_devices)
+        if len(apart) + bool(lsl) > 1:
+            together = apart + ([f"the LSL streams of {', '.join(lsl)}"] if lsl else [])
             report["quirks"].append(
-                {"quirk": f"no shared markers: {sorted(clocks)} taken to start together at 0 s"}
+                {"quirk": f"no shared markers: {together} taken to start together at 0 s"}
             )
         reference = next(iter(streams), "video") if streams else "video"
         markers = pd.DataFrame(mk_rows, columns=["device", "code", "device_time_s", "time_s"])

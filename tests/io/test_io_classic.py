@@ -410,3 +410,44 @@ def test_4dme_multi_label_emotion_flagged(tmp_path):
     assert a["emotion"].tolist() == ["positive", "negative+surprise"]
     assert a["flags"].tolist() == ["", "unknown_emotion"]
     assert a["onset_s"].tolist() == pytest.approx([4 / 60, 29 / 60])
+
+
+# --- the per-format importers -------------------------------------------------------------------
+
+
+IMPORTERS = {
+    "casme-ii": import_casme2,
+    "samm": import_samm,
+    "samm-lv": import_samm_lv,
+    "smic-e": import_smic_e,
+    "cas-me-2": import_casme_sq,
+    "cas-me-3": import_casme3,
+    "mmew": import_mmew,
+    "4dme": import_4dme,
+}
+
+
+def test_each_importer_is_import_classic_bound_to_its_documented_format(tmp_path):
+    import inspect
+    import pickle
+    import sys
+
+    from mmme.io.classic import FORMATS, import_classic
+
+    assert set(IMPORTERS) == set(FORMATS)
+    for name, fn in IMPORTERS.items():
+        fmt = FORMATS[name]
+        module_doc = inspect.cleandoc(sys.modules[fn.__module__].__doc__)
+        # the layout, fps and quirks of the module docstring, then the shared parameters
+        assert f"(``{name}``, {fmt.fps:g} fps)" in fn.__doc__.splitlines()[0]
+        assert module_doc in fn.__doc__ and "check_frames : bool" in fn.__doc__
+        assert "fmt :" not in fn.__doc__
+        assert list(inspect.signature(fn).parameters) == [
+            "src", "store", "sheet", "executor", "check_frames", "pseudonymize", "salt"
+        ]  # fmt: skip
+        assert pickle.loads(pickle.dumps(fn)) is fn  # executors pickle functions by reference
+    via_wrapper = import_casme2(casme2_tree(tmp_path / "c2"), tmp_path / "a", executor=INLINE)
+    direct = import_classic(FORMATS["casme-ii"], tmp_path / "c2", tmp_path / "b", executor=INLINE)
+    assert via_wrapper.meta["dataset"] == direct.meta["dataset"] == "casme-ii"
+    pd.testing.assert_frame_equal(via_wrapper.annotations, direct.annotations)
+    pd.testing.assert_frame_equal(via_wrapper.trials, direct.trials)

@@ -1,12 +1,14 @@
 """Readers of the classic micro-expression data sets (clip and long-video forms).
 
-Each module defines a :class:`~mmme.io.classic._base.ClassicFormat` and an ``import_*`` function;
-:data:`FORMATS` maps the ``mmme import`` format names to them.
+Each module describes its data set as a :class:`~mmme.io.classic._base.ClassicFormat`;
+:func:`import_classic` imports any of them, and each module's ``import_*`` function is that call
+bound to its format by :func:`~mmme.io.classic._base.classic_importer` (documented by the module
+docstring). :data:`FORMATS` maps the ``mmme import`` format names to the formats.
 """
 
 from __future__ import annotations
 
-from mmme.io.classic._base import ClassicFormat, import_classic
+from mmme.io.classic._base import ClassicFormat, classic_importer, import_classic
 from mmme.io.classic.casme2 import CASME2, import_casme2
 from mmme.io.classic.casme_2 import CASME_SQ, import_casme_sq
 from mmme.io.classic.casme_3 import CASME_3, import_casme3
@@ -32,6 +34,7 @@ __all__ = [
     "FORMATS",
     "MEGC2019_CLASSES",
     "ClassicFormat",
+    "classic_importer",
     "import_4dme",
     "import_casme2",
     "import_casme3",

@@ -15,6 +15,7 @@ root.
 from __future__ import annotations
 
 import fnmatch
+import inspect
 import math
 import os
 import re
@@ -628,6 +629,66 @@ def import_classic(
         spans = _write_sessions(w, by_subject, root, fmt.fps)
         w.add_annotations(_annotations(placed, by_subject, spans, fmt, report))
     return Store(store)
+
+
+def classic_importer(
+    fmt: ClassicFormat, name: str, what: str, doc: str | None, module: str
+) -> Callable[..., Store]:
+    """The ``import_<name>(src, store, ...)`` function of one data set: :func:`import_classic`
+    bound to ``fmt``, documented by the reader module's docstring (layout, fps and quirks).
+
+    Parameters
+    ----------
+    fmt : ClassicFormat
+        The data set.
+    name : str
+        The function's name (``"import_casme2"``).
+    what : str
+        What it imports, for the first docstring line (``"CASME II"``).
+    doc : str | None
+        The reader module's ``__doc__``.
+    module : str
+        The reader module's ``__name__``: the function pickles by reference from there.
+
+    Returns
+    -------
+    callable
+        ``(src, store, *, sheet=None, executor=None, check_frames=True, pseudonymize=False,
+        salt=None) -> Store``.
+    """
+
+    def importer(
+        src: str | Path,
+        store: str | Path,
+        *,
+        sheet: str | Path | None = None,
+        executor: Executor | None = None,
+        check_frames: bool = True,
+        pseudonymize: bool = False,
+        salt: str | None = None,
+    ) -> Store:
+        return import_classic(
+            fmt,
+            src,
+            store,
+            sheet=sheet,
+            executor=executor,
+            check_frames=check_frames,
+            pseudonymize=pseudonymize,
+            salt=salt,
+        )
+
+    # the parameters documented once, in import_classic, less its ``fmt``
+    params = inspect.cleandoc(import_classic.__doc__ or "").split("Parameters\n----------\n")[-1]
+    params = params.replace("fmt : ClassicFormat\n    The data set.\n", "")
+    layout = inspect.cleandoc(doc or "")
+    importer.__doc__ = (
+        f"Import {what} (``{fmt.dataset}``, {fmt.fps:g} fps) into a store.\n\n"
+        f"{layout}\n\nParameters\n----------\n{params}"
+    )
+    importer.__name__ = importer.__qualname__ = name
+    importer.__module__ = module
+    return importer
 
 
 def _trial_name(parts: tuple[str, ...], fmt: ClassicFormat) -> str:

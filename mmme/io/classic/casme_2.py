@@ -20,15 +20,13 @@ from typing import Any
 
 import pandas as pd
 
-from mmme.data.store import Store
 from mmme.errors import InputError
-from mmme.executor import Executor
 from mmme.io.classic._base import (
     ClassicFormat,
     SheetRow,
     cell_text,
+    classic_importer,
     frame_cell,
-    import_classic,
     is_empty,
     read_raw_sheet,
     sheet_names,
@@ -183,24 +181,4 @@ CASME_SQ = ClassicFormat(
 )
 
 
-def import_casme_sq(
-    src: str | Path,
-    store: str | Path,
-    *,
-    sheet: str | Path | None = None,
-    executor: Executor | None = None,
-    check_frames: bool = True,
-    pseudonymize: bool = False,
-    salt: str | None = None,
-) -> Store:
-    """Import CAS(ME)^2 (see the module docstring) into a store."""
-    return import_classic(
-        CASME_SQ,
-        src,
-        store,
-        sheet=sheet,
-        executor=executor,
-        check_frames=check_frames,
-        pseudonymize=pseudonymize,
-        salt=salt,
-    )
+import_casme_sq = classic_importer(CASME_SQ, "import_casme_sq", "CAS(ME)^2", __doc__, __name__)

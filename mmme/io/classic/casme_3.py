@@ -12,9 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mmme.data.store import Store
-from mmme.executor import Executor
-from mmme.io.classic._base import ClassicFormat, SheetRow, import_classic, rows_from_header_sheet
+from mmme.io.classic._base import ClassicFormat, SheetRow, classic_importer, rows_from_header_sheet
 
 FPS = 30.0
 ALIASES = {
@@ -50,24 +48,6 @@ CASME_3 = ClassicFormat(
 )
 
 
-def import_casme3(
-    src: str | Path,
-    store: str | Path,
-    *,
-    sheet: str | Path | None = None,
-    executor: Executor | None = None,
-    check_frames: bool = True,
-    pseudonymize: bool = False,
-    salt: str | None = None,
-) -> Store:
-    """Import CAS(ME)^3 part A or C (see the module docstring) into a store."""
-    return import_classic(
-        CASME_3,
-        src,
-        store,
-        sheet=sheet,
-        executor=executor,
-        check_frames=check_frames,
-        pseudonymize=pseudonymize,
-        salt=salt,
-    )
+import_casme3 = classic_importer(
+    CASME_3, "import_casme3", "CAS(ME)^3 (part A or C)", __doc__, __name__
+)

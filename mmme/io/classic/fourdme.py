@@ -11,9 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mmme.data.store import Store
-from mmme.executor import Executor
-from mmme.io.classic._base import ClassicFormat, SheetRow, import_classic, rows_from_header_sheet
+from mmme.io.classic._base import ClassicFormat, SheetRow, classic_importer, rows_from_header_sheet
 
 FPS = 60.0
 ALIASES = {
@@ -53,24 +51,4 @@ FOURDME = ClassicFormat(
 )
 
 
-def import_4dme(
-    src: str | Path,
-    store: str | Path,
-    *,
-    sheet: str | Path | None = None,
-    executor: Executor | None = None,
-    check_frames: bool = True,
-    pseudonymize: bool = False,
-    salt: str | None = None,
-) -> Store:
-    """Import 4DME (see the module docstring) into a store."""
-    return import_classic(
-        FOURDME,
-        src,
-        store,
-        sheet=sheet,
-        executor=executor,
-        check_frames=check_frames,
-        pseudonymize=pseudonymize,
-        salt=salt,
-    )
+import_4dme = classic_importer(FOURDME, "import_4dme", "4DME", __doc__, __name__)

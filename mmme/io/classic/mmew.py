@@ -10,9 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mmme.data.store import Store
-from mmme.executor import Executor
-from mmme.io.classic._base import ClassicFormat, SheetRow, import_classic, rows_from_header_sheet
+from mmme.io.classic._base import ClassicFormat, SheetRow, classic_importer, rows_from_header_sheet
 
 FPS = 90.0
 ALIASES = {
@@ -42,24 +40,4 @@ MMEW = ClassicFormat(
 )
 
 
-def import_mmew(
-    src: str | Path,
-    store: str | Path,
-    *,
-    sheet: str | Path | None = None,
-    executor: Executor | None = None,
-    check_frames: bool = True,
-    pseudonymize: bool = False,
-    salt: str | None = None,
-) -> Store:
-    """Import MMEW (see the module docstring) into a store."""
-    return import_classic(
-        MMEW,
-        src,
-        store,
-        sheet=sheet,
-        executor=executor,
-        check_frames=check_frames,
-        pseudonymize=pseudonymize,
-        salt=salt,
-    )
+import_mmew = classic_importer(MMEW, "import_mmew", "MMEW", __doc__, __name__)

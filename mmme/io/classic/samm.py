@@ -15,9 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mmme.data.store import Store
-from mmme.executor import Executor
-from mmme.io.classic._base import ClassicFormat, SheetRow, import_classic, rows_from_header_sheet
+from mmme.io.classic._base import ClassicFormat, SheetRow, classic_importer, rows_from_header_sheet
 
 FPS = 200.0
 ALIASES = {
@@ -83,47 +81,7 @@ SAMM_LV = ClassicFormat(
 )
 
 
-def import_samm(
-    src: str | Path,
-    store: str | Path,
-    *,
-    sheet: str | Path | None = None,
-    executor: Executor | None = None,
-    check_frames: bool = True,
-    pseudonymize: bool = False,
-    salt: str | None = None,
-) -> Store:
-    """Import the SAMM clips (see the module docstring) into a store."""
-    return import_classic(
-        SAMM,
-        src,
-        store,
-        sheet=sheet,
-        executor=executor,
-        check_frames=check_frames,
-        pseudonymize=pseudonymize,
-        salt=salt,
-    )
-
-
-def import_samm_lv(
-    src: str | Path,
-    store: str | Path,
-    *,
-    sheet: str | Path | None = None,
-    executor: Executor | None = None,
-    check_frames: bool = True,
-    pseudonymize: bool = False,
-    salt: str | None = None,
-) -> Store:
-    """Import the SAMM long videos (see the module docstring) into a store."""
-    return import_classic(
-        SAMM_LV,
-        src,
-        store,
-        sheet=sheet,
-        executor=executor,
-        check_frames=check_frames,
-        pseudonymize=pseudonymize,
-        salt=salt,
-    )
+import_samm = classic_importer(SAMM, "import_samm", "the SAMM clips", __doc__, __name__)
+import_samm_lv = classic_importer(
+    SAMM_LV, "import_samm_lv", "the SAMM long videos", __doc__, __name__
+)

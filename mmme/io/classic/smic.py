@@ -12,9 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mmme.data.store import Store
-from mmme.executor import Executor
-from mmme.io.classic._base import ClassicFormat, SheetRow, import_classic, rows_from_header_sheet
+from mmme.io.classic._base import ClassicFormat, SheetRow, classic_importer, rows_from_header_sheet
 
 FPS = 100.0
 ALIASES = {
@@ -50,24 +48,4 @@ SMIC_E = ClassicFormat(
 )
 
 
-def import_smic_e(
-    src: str | Path,
-    store: str | Path,
-    *,
-    sheet: str | Path | None = None,
-    executor: Executor | None = None,
-    check_frames: bool = True,
-    pseudonymize: bool = False,
-    salt: str | None = None,
-) -> Store:
-    """Import SMIC-E HS (see the module docstring) into a store."""
-    return import_classic(
-        SMIC_E,
-        src,
-        store,
-        sheet=sheet,
-        executor=executor,
-        check_frames=check_frames,
-        pseudonymize=pseudonymize,
-        salt=salt,
-    )
+import_smic_e = classic_importer(SMIC_E, "import_smic_e", "SMIC-E", __doc__, __name__)
