@@ -51,7 +51,14 @@ EMG_ENVELOPE_SFREQ = 100.0
 FEATURES: dict[str, tuple[str, ...]] = {
     "ecg": ("n_beats", "hr_mean_bpm", "hr_std_bpm", "hr_slope_bpm_per_s", "rmssd_ms"),
     "ppg": ("n_beats", "hr_mean_bpm", "hr_std_bpm", "hr_slope_bpm_per_s", "rmssd_ms"),
-    "rsp": ("n_breaths", "rate_mean_bpm", "amplitude_mean", "rvt_mean"),
+    "rsp": (
+        "n_breaths",
+        "rate_mean_bpm",
+        "amplitude_mean",
+        "rvt_mean",
+        "breath_interval_max_s",
+        "breath_interval_max_latency_s",
+    ),
     "eda": (
         "tonic_mean",
         "phasic_mean",
@@ -447,6 +454,45 @@ def _in_window(idx: np.ndarray, a: int, b: int) -> np.ndarray:
     return (idx >= a) & (idx < b)
 
 
+def longest_breath_interval(
+    peaks: np.ndarray, bad: np.ndarray, lo: int, hi: int
+) -> tuple[int, int]:
+    """Longest interval between consecutive breath peaks that ends in samples ``[lo, hi)``.
+
+    A breath pause (apnoea, a held breath) lengthens the interval from the last breath before it
+    to the first one after it, so the interval is counted in the window where the breathing
+    resumes. Intervals holding a bad sample are skipped: a masked breath would look like a pause.
+
+    Parameters
+    ----------
+    peaks : numpy.ndarray
+        Breath peak (end of inhalation) sample indices, e.g. NeuroKit2's ``RSP_Peaks``.
+    bad : numpy.ndarray
+        Boolean mask of bad samples (may be empty: none bad).
+    lo, hi : int
+        The window in samples.
+
+    Returns
+    -------
+    length, start : int, int
+        Length in samples and sample of the opening peak; ``(0, -1)`` when no interval ends in
+        the window.
+    """
+    pk = np.sort(np.asarray(peaks, dtype=np.int64))
+    if pk.size < 2:
+        return 0, -1
+    a, b = pk[:-1], pk[1:]
+    sel = (b >= lo) & (b < hi)
+    if bad.size and bad.any():
+        cum = np.concatenate([[0], np.cumsum(bad, dtype=np.int64)])
+        sel &= cum[np.minimum(b, bad.size)] - cum[np.minimum(a, bad.size)] == 0
+    if not sel.any():
+        return 0, -1
+    gaps = b[sel] - a[sel]
+    i = int(np.argmax(gaps))
+    return int(gaps[i]), int(a[sel][i])
+
+
 def window_features(
     proc: ProcessedSignal, start_s: float, stop_s: float, *, max_bad: float = 0.2
 ) -> dict[str, float]:
@@ -454,6 +500,9 @@ def window_features(
 
     Latencies (``*_latency_s``) are seconds from ``start_s`` to the first event in the window, so
     a response window starting at an expression's onset gives the latency after onset.
+    Respiration's ``breath_interval_max_s`` is the longest inter-breath interval ending in the
+    window (a breath pause shows as one long interval, :func:`longest_breath_interval`) and
+    ``breath_interval_max_latency_s`` the time from ``start_s`` to the breath that opens it.
 
     Parameters
     ----------
@@ -508,6 +557,11 @@ def window_features(
         out["rate_mean_bpm"] = _nanmean(sig["RSP_Rate"].to_numpy())
         out["amplitude_mean"] = _nanmean(sig["RSP_Amplitude"].to_numpy())
         out["rvt_mean"] = _nanmean(sig["RSP_RVT"].to_numpy())
+        gap, opened = longest_breath_interval(peaks, proc.bad, lo, hi)
+        if gap:
+            out["breath_interval_max_s"] = gap / fs
+            # negative when the last breath before the pause came before the window
+            out["breath_interval_max_latency_s"] = (opened - a) / fs
     elif k == "eda":
         phasic = sig["EDA_Phasic"].to_numpy()
         out["tonic_mean"] = _nanmean(sig["EDA_Tonic"].to_numpy())

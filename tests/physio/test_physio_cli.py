@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mmme.cli import app
+from mmme.physio.quality import SignalQualityWarning
 
 ENV = {**os.environ, "COLUMNS": "200"}
 
@@ -52,8 +53,9 @@ def test_signals_csv_errors(csv_file):
     assert res.exit_code == 2 and "--sfreq" in res.output
     res = _run(["signals", str(csv_file), "--kind", "ecg", "--sfreq", "100"])
     assert res.exit_code == 2 and "--channel" in res.output
-    res = _run(["signals", str(csv_file), "--kind", "eda", "--sfreq", "100", "--channel",
-                "dead", "--json"])
+    with pytest.warns(SignalQualityWarning, match="channel 'dead'.*flat"):
+        res = _run(["signals", str(csv_file), "--kind", "eda", "--sfreq", "100", "--channel",
+                    "dead", "--json"])
     assert res.exit_code == 0
     out = json.loads(res.stdout)
     assert out["n_scr"] is None and "flat" in out["quality"]["problems"]
