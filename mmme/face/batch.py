@@ -21,7 +21,7 @@ from mmme.utils import write_parquet
 #: Parameters of :func:`mmme.face.pipeline.analyze_frames` a store run uses unless told otherwise.
 DEFAULT_PARAMS: dict[str, Any] = {
     "backend": "auto", "size": 128, "flow": "tvl1_fast", "window": 0, "align": "segment",
-    "realign_px": 3.0, "compensate": True, "rppg": "pos",
+    "realign_px": 3.0, "compensate": True, "flow_region": "rois", "rppg": "pos",
 }
 
 

@@ -9,8 +9,9 @@ One pass, frame by frame (a long video never sits in memory):
    ``realign_px`` (crop pixels) from the segment's first frame. ``align="frame"`` aligns each
    frame on its own landmarks.
 3. Dense flow from a reference crop to the current crop: the segment's first frame
-   (``window=0``) or the frame ``window`` frames earlier in the same segment; the face's global
-   (median) motion is subtracted, leaving the non-rigid, expression part.
+   (``window=0``) or the frame ``window`` frames earlier in the same segment, over the box that
+   holds the motion ROIs; the face's global (median) motion is subtracted, leaving the
+   non-rigid, expression part. ``tvl1_fast`` refines the previous frame's flow (warm start).
 4. Per motion ROI: mean flow vector and mean flow magnitude; per frame: mean skin RGB of the
    cheeks and forehead (for rPPG).
 
@@ -20,6 +21,7 @@ Frames without a face give NaN landmarks, motion and skin colour: missing, never
 from __future__ import annotations
 
 import collections
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -137,20 +139,46 @@ class FaceAnalysis:
 _DRIFT_ANCHORS = slice(0, 3)
 
 
+FLOW_REGIONS: tuple[str, ...] = ("rois", "crop")
+
+
 class _Segment:
-    def __init__(self, number: int, matrix: np.ndarray, lm_crop: np.ndarray, size: int) -> None:
+    def __init__(self, number: int, matrix: np.ndarray, lm_crop: np.ndarray, size: int,
+                 flow_region: str = "crop") -> None:
         self.number = number
         self.matrix = matrix
         self.anchors = anchor_points(lm_crop)[_DRIFT_ANCHORS]
         shape = (size, size)
-        self.motion_rois: dict[str, Roi] = face_rois(lm_crop, shape, MOTION_ROIS)
+        rois = face_rois(lm_crop, shape, MOTION_ROIS)
         self.skin_rois: dict[str, Roi] = face_rois(lm_crop, shape, SKIN_ROIS)
         hull = cv2.convexHull(np.round(lm_crop[:27]).astype(np.int32))
         mask = np.zeros(shape, np.uint8)
         cv2.fillConvexPoly(mask, hull, 1)
+        # Flow is computed on ``flow_box`` only; ROIs and the face mask are in its coordinates.
+        self.flow_box = (0, 0, size, size)
+        if flow_region == "rois":
+            self.flow_box = _union_box([r.box for r in rois.values() if not r.empty], size)
+        x0, y0, x1, y1 = self.flow_box
+        self.motion_rois: dict[str, Roi] = {
+            k: Roi(r.name, (r.box[0] - x0, r.box[1] - y0, r.box[2] - x0, r.box[3] - y0), r.mask)
+            for k, r in rois.items()
+        }
         self.face_mask = mask.astype(bool)
+        self.face_mask_u8 = mask
+        self.flow_mask = self.face_mask[y0:y1, x0:x1]
         self.ref_crop: np.ndarray | None = None
         self.ref_mean = 1.0
+        self.last_flow: np.ndarray | None = None  # warm start of the next frame's flow
+
+
+def _union_box(boxes: list[tuple[int, int, int, int]], size: int) -> tuple[int, int, int, int]:
+    """Bounding box of ``boxes`` grown by a margin (flow is less reliable near image borders)."""
+    if not boxes:
+        return 0, 0, size, size
+    b = np.array(boxes)
+    m = max(4, round(0.035 * size))
+    return (max(int(b[:, 0].min()) - m, 0), max(int(b[:, 1].min()) - m, 0),
+            min(int(b[:, 2].max()) + m, size), min(int(b[:, 3].max()) + m, size))
 
 
 def analyze_frames(
@@ -164,6 +192,7 @@ def analyze_frames(
     align: str = "segment",
     realign_px: float = 3.0,
     compensate: bool = True,
+    flow_region: str = "rois",
     keep_crops: bool = False,
     prefetch: int = 8,
     tracker_params: dict[str, Any] | None = None,
@@ -194,11 +223,18 @@ def analyze_frames(
         Cancel global illumination gain (mean brightness of the face matched to the flow
         reference) and subtract the face's global motion (median flow over the face hull) before
         ROI statistics, so lighting drift and residual head motion do not read as expression.
+    flow_region : str
+        ``"rois"``: compute flow only on the bounding box of the motion ROIs (plus a margin),
+        the only flow the results use (about half the crop at 128 px); ``"crop"``: the whole
+        crop. ``tvl1_fast`` also warm-starts each frame's TV-L1 from the previous frame's flow
+        in the same segment (see :class:`~mmme.face.flow.OpticalFlow`).
     keep_crops : bool
         Keep the aligned gray crops in the result (memory: ``n * size**2`` bytes).
     prefetch : int
         Decode up to this many frames ahead in a background thread (OpenCV decoding releases
-        the GIL, so reading overlaps with tracking and flow); 0 reads inline.
+        the GIL, so reading overlaps with tracking and flow); 0 reads inline. While
+        prefetching a fast flow (all but ``"tvl1"``), OpenCV runs single-threaded
+        (``cv2.setNumThreads(1)``, restored after): the two Python threads are the parallelism.
     tracker_params : dict | None
         Extra :class:`~mmme.face.track.FaceTracker` parameters.
     progress : callable | None
@@ -212,77 +248,92 @@ def analyze_frames(
         raise InputError(f"align must be 'segment' or 'frame', got {align!r}")
     if window < 0:
         raise InputError(f"window must be >= 0, got {window}")
+    if flow_region not in FLOW_REGIONS:
+        raise InputError(f"flow_region must be one of {list(FLOW_REGIONS)}, got {flow_region!r}")
     if fps <= 0:
         raise InputError(f"fps must be positive, got {fps}")
     tracker = FaceTracker(backend, **(tracker_params or {}))
     of = OpticalFlow(flow)
     params = {"backend": getattr(tracker._be, "name", str(backend)), "size": size, "flow": flow,
               "window": window, "align": align, "realign_px": realign_px,
-              "compensate": compensate,
+              "compensate": compensate, "flow_region": flow_region,
               "tracker": tracker_params or {}}
     status, lms, segs, mot, mot_uv, skin, crops = [], [], [], [], [], [], []
     n_roi = len(MOTION_ROIS)
     seg: _Segment | None = None
     n_seg = 0
     history: collections.deque[np.ndarray] = collections.deque(maxlen=max(window, 1))
-    source = prefetched(frames, prefetch) if prefetch > 0 else iter(frames)
-    for frame in source:
-        ff = tracker.update(frame)
-        status.append(ff.status)
-        if not ff.face:
-            seg = None
-            lms.append(np.full((68, 2), np.nan, np.float32))
-            segs.append(-1)
-            mot.append(np.full(n_roi, np.nan, np.float32))
-            mot_uv.append(np.full((n_roi, 2), np.nan, np.float32))
-            skin.append(np.full(3, np.nan))
+    # Decoding runs in the reader thread: one OpenCV thread each beats OpenCV's own thread
+    # pool on 128 px crops, whose jobs from two Python threads would wait on each other.
+    # TV-L1 with OpenCV's defaults costs ~50x the decoding: it keeps the thread pool.
+    with _opencv_threads(1 if prefetch > 0 and flow != "tvl1" else None):
+        source = prefetched(frames, prefetch) if prefetch > 0 else iter(frames)
+        for frame in source:
+            ff = tracker.update(frame)
+            status.append(ff.status)
+            if not ff.face:
+                seg = None
+                lms.append(np.full((68, 2), np.nan, np.float32))
+                segs.append(-1)
+                mot.append(np.full(n_roi, np.nan, np.float32))
+                mot_uv.append(np.full((n_roi, 2), np.nan, np.float32))
+                skin.append(np.full(3, np.nan))
+                if keep_crops:
+                    crops.append(np.zeros((size, size), np.uint8))
+                if progress:
+                    progress(1)
+                continue
+            lm = ff.landmarks
+            new = seg is None
+            if not new and align == "segment":
+                moved = transform_points(anchor_points(lm)[_DRIFT_ANCHORS], seg.matrix)
+                drift = moved - seg.anchors
+                new = float(np.abs(drift).max()) > realign_px
+            if new:
+                m = similarity_transform(lm, size)
+                seg = _Segment(n_seg, m, transform_points(lm, m), size, flow_region)
+                n_seg += 1
+                history.clear()
+            matrix = seg.matrix if align == "segment" else similarity_transform(lm, size)
+            crop_c = warp_face(frame, matrix, size)
+            crop = cv2.cvtColor(crop_c, cv2.COLOR_BGR2GRAY) if crop_c.ndim == 3 else crop_c
+            if crop.dtype != np.uint8:
+                crop = np.clip(crop, 0, 255).astype(np.uint8)
+            if seg.ref_crop is None:
+                seg.ref_mean = cv2.mean(crop, seg.face_mask_u8)[0]
+            elif compensate:
+                # Brightness constancy of the flow methods: cancel global illumination gain.
+                gain = seg.ref_mean / max(cv2.mean(crop, seg.face_mask_u8)[0], 1e-6)
+                crop = cv2.convertScaleAbs(crop, alpha=gain)
+            if seg.ref_crop is None:
+                seg.ref_crop = crop
+                uv = np.zeros((n_roi, 2), np.float32)
+                mag = np.zeros(n_roi, np.float32)
+            else:
+                ref = history[0] if window > 0 and len(history) == window else seg.ref_crop
+                x0, y0, x1, y1 = seg.flow_box
+                init = None
+                if of.warm_start:  # the flow of a segment starts at zero on its reference
+                    init = (seg.last_flow if seg.last_flow is not None
+                            else np.zeros((y1 - y0, x1 - x0, 2), np.float32))
+                fl = of(ref[y0:y1, x0:x1], crop[y0:y1, x0:x1], init=init)
+                if of.warm_start:
+                    seg.last_flow = fl
+                if compensate:
+                    # every 2nd pixel each way: plenty for the median of a smooth field
+                    fl = fl - global_motion(fl[::2, ::2], seg.flow_mask[::2, ::2])
+                uv, mag = roi_flow(fl, seg.motion_rois)
+            if window > 0:
+                history.append(crop)
+            lms.append(lm.astype(np.float32))
+            segs.append(seg.number)
+            mot.append(mag)
+            mot_uv.append(uv)
+            skin.append(_skin_rgb(crop_c, seg.skin_rois))
             if keep_crops:
-                crops.append(np.zeros((size, size), np.uint8))
+                crops.append(crop)
             if progress:
                 progress(1)
-            continue
-        lm = ff.landmarks
-        new = seg is None
-        if not new and align == "segment":
-            drift = transform_points(anchor_points(lm)[_DRIFT_ANCHORS], seg.matrix) - seg.anchors
-            new = float(np.abs(drift).max()) > realign_px
-        if new:
-            m = similarity_transform(lm, size)
-            seg = _Segment(n_seg, m, transform_points(lm, m), size)
-            n_seg += 1
-            history.clear()
-        matrix = seg.matrix if align == "segment" else similarity_transform(lm, size)
-        crop_c = warp_face(frame, matrix, size)
-        crop = cv2.cvtColor(crop_c, cv2.COLOR_BGR2GRAY) if crop_c.ndim == 3 else crop_c
-        if crop.dtype != np.uint8:
-            crop = np.clip(crop, 0, 255).astype(np.uint8)
-        if seg.ref_crop is None:
-            seg.ref_mean = float(crop[seg.face_mask].mean())
-        elif compensate:
-            # Brightness constancy of the flow methods: cancel global illumination gain.
-            gain = seg.ref_mean / max(float(crop[seg.face_mask].mean()), 1e-6)
-            crop = cv2.convertScaleAbs(crop, alpha=gain)
-        if seg.ref_crop is None:
-            seg.ref_crop = crop
-            uv = np.zeros((n_roi, 2), np.float32)
-            mag = np.zeros(n_roi, np.float32)
-        else:
-            ref = history[0] if window > 0 and len(history) == window else seg.ref_crop
-            fl = of(ref, crop)
-            if compensate:
-                fl = fl - global_motion(fl, seg.face_mask)
-            uv, mag = roi_flow(fl, seg.motion_rois)
-        if window > 0:
-            history.append(crop)
-        lms.append(lm.astype(np.float32))
-        segs.append(seg.number)
-        mot.append(mag)
-        mot_uv.append(uv)
-        skin.append(_skin_rgb(crop_c, seg.skin_rois))
-        if keep_crops:
-            crops.append(crop)
-        if progress:
-            progress(1)
     if not status:
         raise InputError("no frames to analyse")
     return FaceAnalysis(
@@ -292,6 +343,20 @@ def analyze_frames(
         skin_rgb=np.stack(skin), roi_names=MOTION_ROIS, params=params,
         crops=np.stack(crops) if keep_crops else None,
     )
+
+
+@contextlib.contextmanager
+def _opencv_threads(n: int | None) -> Iterator[None]:
+    """Set OpenCV's (process-wide) thread count for a block, then restore it."""
+    if n is None:
+        yield
+        return
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(n)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)
 
 
 class _Failed:
@@ -359,10 +424,12 @@ def global_motion(flow: np.ndarray, mask: np.ndarray | None = None) -> np.ndarra
 def _skin_rgb(crop: np.ndarray, rois: dict[str, Roi]) -> np.ndarray:
     if crop.ndim != 3:  # gray video: the same value in all channels (rPPG will be weak)
         crop = np.dstack([crop] * 3)
-    px = [roi.take(crop) for roi in rois.values() if not roi.empty]
-    if not px:
+    used = [r for r in rois.values() if not r.empty]
+    if not used:
         return np.full(3, np.nan)
-    bgr = np.concatenate(px).astype(np.float64).mean(axis=0)
+    # pixel-weighted mean over the ROIs together
+    n = np.array([r.n_pixels for r in used], np.float64)
+    bgr = (np.stack([r.mean(crop) for r in used]) * n[:, None]).sum(axis=0) / n.sum()
     return bgr[::-1]
 
 

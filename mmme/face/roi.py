@@ -61,6 +61,27 @@ class Roi:
             return patch.reshape(-1, *patch.shape[2:])
         return patch[self.mask]
 
+    @property
+    def n_pixels(self) -> int:
+        """Number of pixels that count."""
+        if self.empty:
+            return 0
+        x0, y0, x1, y1 = self.box
+        return int(self.mask.sum()) if self.mask is not None else (x1 - x0) * (y1 - y0)
+
+    def mean(self, image: np.ndarray) -> np.ndarray:
+        """Mean of ``image`` over the ROI, per channel (up to 4), NaN when empty.
+
+        The same as ``take(image).mean(axis=0)``, without copying the pixels (``cv2.mean``).
+        """
+        n_ch = image.shape[2] if image.ndim == 3 else 1
+        if self.empty:
+            return np.full(n_ch, np.nan)
+        x0, y0, x1, y1 = self.box
+        patch = image[y0:y1, x0:x1]
+        mask = None if self.mask is None else self.mask.view(np.uint8)
+        return np.array(cv2.mean(patch, mask)[:n_ch])
+
     def contains(self, points: np.ndarray) -> np.ndarray:
         """Whether each ``(x, y)`` point lies inside the box (mask ignored)."""
         p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
