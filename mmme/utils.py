@@ -43,6 +43,18 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def merge_params(
+    defaults: dict[str, Any], params: dict[str, Any] | None, what: str
+) -> dict[str, Any]:
+    """``defaults`` updated by ``params``; an unknown key is an error naming it."""
+    from mmme.errors import InputError
+
+    unknown = set(params or {}) - set(defaults)
+    if unknown:
+        raise InputError(f"unknown {what} parameter(s) {sorted(unknown)}")
+    return {**defaults, **(params or {})}
+
+
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Write JSON atomically."""
     with atomic_path(path) as tmp:

@@ -123,6 +123,14 @@ class Store:
             for trial in ses.trials["trial"]:
                 yield ses.trial(trial)
 
+    def trial_keys(self, with_video: bool = False) -> list[tuple[str, str, str]]:
+        """``(subject, session, trial)`` of every trial (only those with frames if asked): the
+        job list of the per-trial stages."""
+        t = self.trials
+        if with_video:
+            t = t[t["n_frames"].fillna(0) > 0]
+        return [(str(r.subject), str(r.session), str(r.trial)) for r in t.itertuples()]
+
     def cache_dir(self, kind: str) -> Path:
         """Directory for a later stage's cache (``derived/<kind>``), created."""
         d = self.path / "derived" / kind

@@ -16,7 +16,7 @@ import pandas as pd
 
 from mmme.errors import InputError
 from mmme.face.cache import FaceCache, cache_key, file_identity
-from mmme.utils import write_parquet
+from mmme.utils import merge_params, write_parquet
 
 #: Parameters of :func:`mmme.face.pipeline.analyze_frames` a store run uses unless told otherwise.
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -105,13 +105,8 @@ def process_store(
     from mmme.executor import Executor
 
     store = Store(store_path)
-    p = {**DEFAULT_PARAMS, **(params or {})}
-    unknown = set(p) - set(DEFAULT_PARAMS)
-    if unknown:
-        raise InputError(f"unknown face parameter(s) {sorted(unknown)}")
-    t = store.trials
-    jobs = [(str(store.path), str(r.subject), str(r.session), str(r.trial), p, force)
-            for r in t.itertuples() if not pd.isna(r.n_frames) and int(r.n_frames) > 0]
+    p = merge_params(DEFAULT_PARAMS, params, "face")
+    jobs = [(str(store.path), *key, p, force) for key in store.trial_keys(with_video=True)]
     with Executor(n_jobs=n_jobs, scheduler=scheduler, dask_workers=dask_workers,
                   progress=progress) as ex:
         rows = ex.map(process_trial, jobs, desc="faces", star=True)

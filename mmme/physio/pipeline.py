@@ -22,10 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mmme.errors import InputError
 from mmme.physio.events import TIDY_COLUMNS, event_features, event_table, sliding_features
 from mmme.physio.peripheral import CHANNEL_KINDS, process_signal
-from mmme.utils import write_parquet
+from mmme.utils import merge_params, write_parquet
 
 #: Parameters of a store run.
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -176,12 +175,8 @@ def process_store(
     from mmme.executor import Executor
 
     store = Store(store_path)
-    p = {**DEFAULT_PARAMS, **(params or {})}
-    unknown = set(p) - set(DEFAULT_PARAMS)
-    if unknown:
-        raise InputError(f"unknown physio parameter(s) {sorted(unknown)}")
-    jobs = [(str(store.path), str(r.subject), str(r.session), str(r.trial), p, force)
-            for r in store.trials.itertuples()]
+    p = merge_params(DEFAULT_PARAMS, params, "physio")
+    jobs = [(str(store.path), *key, p, force) for key in store.trial_keys()]
     with Executor(n_jobs=n_jobs, scheduler=scheduler, dask_workers=dask_workers,
                   progress=progress) as ex:
         rows = ex.map(process_trial, jobs, desc="physio", star=True)
