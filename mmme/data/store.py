@@ -312,8 +312,13 @@ class StoreWriter:
 
     def __init__(self, path: str | os.PathLike[str], dataset: str, source: str = "") -> None:
         self.path = Path(path).absolute()
-        if self.path.exists() and not is_store(self.path) and any(self.path.iterdir()):
-            raise StoreError(f"{self.path} exists and is not an mmme store; refusing to replace it")
+        if self.path.exists() and not is_store(self.path):
+            if not self.path.is_dir():
+                raise StoreError(f"{self.path} is a file, not an mmme store; refusing to use it")
+            if any(self.path.iterdir()):
+                raise StoreError(
+                    f"{self.path} exists and is not an mmme store; refusing to replace it"
+                )
         self.dataset = dataset
         self.source = source
         self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
@@ -332,7 +337,11 @@ class StoreWriter:
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
         elif self.tmp.exists():
-            self.commit()
+            try:
+                self.commit()
+            except BaseException:  # a failed final write must not leave the temp store behind
+                shutil.rmtree(self.tmp, ignore_errors=True)
+                raise
 
     def session_dir(self, subject: str, session: str) -> Path:
         d = self.tmp / "sessions" / str(subject) / str(session)
@@ -421,8 +430,14 @@ class StoreWriter:
         )
         if self.path.exists():
             old = self.path.with_name(f".{self.path.name}.old-{os.getpid()}")
+            if old.exists():  # left by an earlier run of this pid that was killed here
+                shutil.rmtree(old)
             os.replace(self.path, old)
-            os.replace(self.tmp, self.path)
+            try:
+                os.replace(self.tmp, self.path)
+            except BaseException:
+                os.replace(old, self.path)  # put the previous store back
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)

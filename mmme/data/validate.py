@@ -121,6 +121,22 @@ def validate_path(path: str | Path) -> list[Problem]:
             return [Problem("error", "unreadable", str(path), str(exc))]
         out = [Problem("error", "bad_row", e["source"], e["error"]) for e in errors]
         return out + _annotation_problems(coding.annotations)
+    if not path.is_dir():
+        return [Problem("error", "missing", str(path), "no such file or folder")]
+    # the import stops at the first bad coding row: list them all first
+    from mmme.io.mmme import find_coding_file
+
+    coding_errors: list[Problem] = []
+    cf = find_coding_file(path.absolute())
+    if cf is not None:
+        errors: list[dict[str, Any]] = []
+        try:
+            read_coding_file(cf, errors=errors)
+        except MMMEError as exc:
+            return [Problem("error", "unreadable", str(cf), str(exc))]
+        coding_errors = [Problem("error", "bad_row", e["source"], e["error"]) for e in errors]
+    if coding_errors:
+        return coding_errors
     with tempfile.TemporaryDirectory(prefix="mmme-validate-") as tmp:
         try:
             from mmme.executor import Executor

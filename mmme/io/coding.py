@@ -31,6 +31,17 @@ REQUIRED_COLUMNS = (
     "Estimated Emotion",
 )
 TYPE_COLUMN = "Macro/Micro"
+#: Cells a row cannot do without (the others may be blank).
+_NEEDED_CELLS = (
+    "Subject",
+    "Marker",
+    "OnsetTime",
+    "ApexTime",
+    "OffsetTime",
+    "OnsetFrame",
+    "ApexFrame",
+    "OffsetFrame",
+)
 # The frame code is missing in part of the real sample ("15-10-22-548").
 STAMP_RE = re.compile(r"^(\d{1,2})-(\d{2})-(\d{2})-(\d{3})(?:-(\d+))?$")
 #: Coded times and frame stamps differ by rounding (2 decimals) and a few frames in the real sample
@@ -138,6 +149,9 @@ def _parse_row(
     if row.isna().all():
         quirks.append({"row": excel_row, "quirk": "empty row skipped"})
         return None
+    empty = [c for c in _NEEDED_CELLS if pd.isna(row[c]) or not str(row[c]).strip()]
+    if empty:  # else float("nan") passes on and the message would be about the order
+        raise fail(f"empty cell(s) in column(s) {empty}")
     try:
         times = [float(row[c]) for c in ("OnsetTime", "ApexTime", "OffsetTime")]
         marker = int(float(row["Marker"]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from mmme.data.streams import frame_intact
 from mmme.data.sync import ClockMap, clean_markers, synchronize
 from mmme.errors import InputError, MMMEError
 from mmme.executor import Executor
-from mmme.io.coding import TIME_STAMP_TOLERANCE_S, CodingFile, read_coding_file
+from mmme.io.coding import STAMP_RE, TIME_STAMP_TOLERANCE_S, CodingFile, read_coding_file
 
 #: Marker -> stimulus category (shared README): 1 sad ... 8 surprise.
 CATEGORY_NAMES = {
@@ -80,8 +81,10 @@ def scan_frames(
     Returns
     -------
     frames : DataFrame
-        ``trial, frame, device_time_s, stamp, code, marker, path`` (path relative to ``root``);
-        only clip frames get a trial (rest frames are kept for the markers, trial ``<NA>``).
+        ``trial, frame, device_time_s, stamp, key, code, marker, path`` (path relative to
+        ``root``; ``stamp`` the name's fields 4..8 as written, ``key`` their canonical form, see
+        :func:`_stamp_key`); only clip frames get a trial (rest frames are kept for the
+        markers, trial ``<NA>``).
     problems : list of dict
         Duplicate and missing frames.
 
@@ -101,11 +104,11 @@ def scan_frames(
             continue
         if check and not frame_intact(p):
             raise InputError("frame image is truncated or damaged", file=str(p))
-        stamp = f"{t:%H-%M-%S}-{t.microsecond // 1000:03d}-{code}"
-        rows.append((t, code, marker, stamp, str(p.relative_to(root))))
+        stamp = "-".join(p.stem.split("-")[3:8])  # as written: the coders copy it
+        rows.append((t, code, marker, stamp, _stamp_key(t, code), str(p.relative_to(root))))
     if not rows:
         return pd.DataFrame(), []
-    df = pd.DataFrame(rows, columns=["wall", "code", "marker", "stamp", "path"])
+    df = pd.DataFrame(rows, columns=["wall", "code", "marker", "stamp", "key", "path"])
     df = df.sort_values(["wall", "path"], kind="stable").reset_index(drop=True)
     problems: list[dict[str, Any]] = []
     dup = df.duplicated(["wall", "code"], keep="first")
@@ -155,6 +158,16 @@ def scan_frames(
                 }
             )
     return df.drop(columns=["wall"]), problems
+
+
+def _stamp_key(t: _dt.datetime | _dt.time, code: int | None) -> str:
+    """Canonical ``HH-MM-SS-mmm[-code]`` of a stamp: zero-padded clock, unpadded integer code.
+
+    The real coding sample pads codes to 3 digits (``...-070``); comparing canonical forms makes
+    a stamp match its frame whether or not the camera and the coders pad alike.
+    """
+    key = f"{t:%H-%M-%S}-{t.microsecond // 1000:03d}"
+    return key if code is None else f"{key}-{int(code)}"
 
 
 def video_markers(frames: pd.DataFrame) -> pd.DataFrame:
@@ -281,6 +294,9 @@ class SessionJob:
     annotations: pd.DataFrame
     check_frames: bool = True
     allow_truncated: bool = False  # a device that started late or stopped early
+    # the subject has several sessions and the coding file does not say which: keep only the
+    # rows this session's trials and frames match, the importer checks each is claimed once
+    claim: bool = False
 
 
 def _find_one(folder: Path, suffixes: tuple[str, ...], what: str) -> Path | None:
@@ -395,7 +411,9 @@ def import_session(job: SessionJob) -> dict[str, Any]:
     markers: dict[str, pd.DataFrame] = {}
     streams: dict[str, dict[str, Any]] = {}
     sig_dir = job.out_dir / "signals"
-    sig_dir.mkdir(parents=True, exist_ok=True)
+    # not parents=True: a job still running after the import failed must not re-create the
+    # temporary store the importer just removed
+    sig_dir.mkdir(exist_ok=True)
     if (job.folder / "eeg").is_dir():
         eeg_path = _find_one(job.folder / "eeg", EEG_SUFFIXES, "EEG")
         if eeg_path is not None:
@@ -505,10 +523,15 @@ def _resolve_annotations(
 ) -> pd.DataFrame:
     """Frame indices and common-clock times of the session's coded events."""
     ann = job.annotations.copy()
+    ann["session"] = job.session
     by_trial = {t["trial"]: t for t in trials}
+    foreign = []  # rows of another session of the subject (claim mode)
     for i, r in ann.iterrows():
         trial = by_trial.get(str(r["trial"]))
         if trial is None:
+            if job.claim:
+                foreign.append(i)
+                continue
             raise InputError(
                 f"annotation of trial {r['trial']} but the session has no such clip marker",
                 file=str(r["source"]).rsplit(":", 1)[0],
@@ -516,8 +539,12 @@ def _resolve_annotations(
             )
         tf = frames[frames["trial"] == str(r["trial"])] if len(frames) else frames
         if len(tf):
-            idx = {}
             t0 = float(tf["device_time_s"].iloc[0])
+            if job.claim and any(
+                _match_stamp(tf, str(r[f"{p}_stamp"])) is None for p in ("onset", "apex", "offset")
+            ):
+                foreign.append(i)
+                continue
             for p in ("onset", "apex", "offset"):
                 k = _match_stamp(tf, str(r[f"{p}_stamp"]))
                 if k is None:
@@ -526,7 +553,6 @@ def _resolve_annotations(
                         file=str(r["source"]).rsplit(":", 1)[0],
                         row=int(str(r["source"]).rsplit(":", 1)[1]),
                     )
-                idx[p] = k
                 coded = float(r[f"{p}_rel_s"])
                 rel = float(tf["device_time_s"].iloc[k]) - t0
                 ann.loc[i, f"{p}_frame"] = int(tf["frame"].iloc[k])
@@ -554,15 +580,24 @@ def _resolve_annotations(
                     f"outside trial {trial['start_s']:.3f}-{trial['stop_s']:.3f} s",
                 }
             )
-    return ann
+    return ann.drop(index=foreign)
 
 
 def _match_stamp(tf: pd.DataFrame, stamp: str) -> int | None:
     """Position in a trial's frames of a coded stamp (``HH-MM-SS-mmm[-code]``)."""
-    stamps = tf["stamp"].astype(str).to_numpy()
-    hits = np.flatnonzero(stamps == stamp)
-    if len(hits) == 0 and stamp.count("-") == 3:  # stamp without frame code
-        hits = np.flatnonzero(np.char.startswith(stamps.astype(str), stamp + "-"))
+    m = STAMP_RE.match(stamp.strip())
+    if not m:
+        return None
+    h, mi, s, ms = (int(m.group(i)) for i in range(1, 5))
+    if h > 23 or mi > 59 or s > 59:
+        return None
+    code = None if m.group(5) is None else int(m.group(5))
+    key = _stamp_key(_dt.time(h, mi, s, ms * 1000), code)
+    keys = tf["key"].to_numpy(dtype=str)
+    if code is None:  # the real sample lacks the frame code in part of its rows
+        hits = np.flatnonzero(np.char.startswith(keys, key + "-"))
+    else:
+        hits = np.flatnonzero(keys == key)
     return int(hits[0]) if len(hits) else None
 
 
@@ -573,11 +608,24 @@ def find_sessions(root: Path) -> list[tuple[str, str, Path]]:
     """``(subject, session, folder)`` of every session folder below ``root``."""
     out = []
     for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        found: dict[str, Path] = {}
         if any((sub / d).is_dir() for d in ("video", "eeg", "physio")):
-            out.append((sub.name, "1", sub))
-        for ses in sorted(p for p in sub.iterdir() if p.is_dir() and p.name.isdigit()):
+            found["1"] = sub
+        # numeric order (2 before 10); "01" and "1" are the same session
+        for ses in sorted(
+            (p for p in sub.iterdir() if p.is_dir() and p.name.isdigit()),
+            key=lambda p: (int(p.name), p.name),
+        ):
             if any((ses / d).is_dir() for d in ("video", "eeg", "physio")):
-                out.append((sub.name, ses.name, ses))
+                name = str(int(ses.name))
+                if name in found:
+                    raise InputError(
+                        f"two folders hold session {name} of {sub.name}: "
+                        f"{found[name].relative_to(root)} and {ses.relative_to(root)}",
+                        file=str(ses),
+                    )
+                found[name] = ses
+        out.extend((sub.name, name, folder) for name, folder in found.items())
     return out
 
 
@@ -659,9 +707,12 @@ def import_mmme(
                 "has_type_column": coding.has_type_column,
                 "rows": int(len(ann)),
             }
+        n_sessions = Counter(subject for subject, _, _ in sessions)
         jobs = []
         for subject, session, folder in sessions:
-            a = ann[(ann["subject"] == subject) & (ann["session"] == session)]
+            # the coding file has no session column: every row of the subject goes to each of
+            # its sessions, which keeps those it matches when there are several
+            a = ann[ann["subject"] == subject]
             jobs.append(
                 SessionJob(
                     subject,
@@ -672,11 +723,12 @@ def import_mmme(
                     a,
                     check_frames,
                     allow_truncated,
+                    claim=n_sessions[subject] > 1,
                 )
             )
         ex = executor or Executor()
         results = ex.map(_run_job, jobs, desc="import sessions")
-        done = set()
+        _check_claims(ann, results, n_sessions)
         for res in results:
             w.add_session(
                 res["subject"],
@@ -699,10 +751,7 @@ def import_mmme(
                     **{k: v.to_dict() for k, v in res["clocks"].items()},
                 }
             )
-            done.add((res["subject"], res["session"]))
-        rest = ann[
-            [(s, ss) not in done for s, ss in zip(ann["subject"], ann["session"], strict=True)]
-        ]
+        rest = ann[~ann["subject"].isin(list(n_sessions))]
         if len(rest):
             if sessions:
                 for subj in sorted(set(rest["subject"])):
@@ -715,6 +764,47 @@ def import_mmme(
                     )
             w.add_annotations(rest)
     return Store(store)
+
+
+def _check_claims(
+    ann: pd.DataFrame, results: list[dict[str, Any]], n_sessions: Counter[str]
+) -> None:
+    """Every coding row of a subject with several sessions must match exactly one of them.
+
+    A session whose frames matched the row's stamps wins over sessions without video of that
+    trial (they can only say they have the trial); the row is dropped from those.
+    """
+    claims: dict[Any, list[str]] = {}
+    by_frames: dict[Any, list[str]] = {}
+    for res in results:
+        if n_sessions[res["subject"]] > 1:
+            a = res["annotations"]
+            for i, framed in zip(a.index, a["onset_frame"].notna(), strict=True):
+                claims.setdefault(i, []).append(res["session"])
+                if framed:
+                    by_frames.setdefault(i, []).append(res["session"])
+    for i, r in ann[ann["subject"].map(lambda s: n_sessions.get(s, 0) > 1)].iterrows():
+        got = claims.get(i, [])
+        if len(got) > 1 and len(by_frames.get(i, [])) == 1:
+            got = by_frames[i]
+            for res in results:
+                if res["subject"] == r["subject"] and res["session"] != got[0]:
+                    res["annotations"] = res["annotations"].drop(index=i, errors="ignore")
+        if len(got) == 1:
+            continue
+        file, row = str(r["source"]).rsplit(":", 1)
+        sessions = sorted(res["session"] for res in results if res["subject"] == r["subject"])
+        if not got:
+            msg = (
+                f"matches no session of {r['subject']} (sessions {', '.join(sessions)}): no "
+                f"trial {r['trial']} with frames {r['onset_stamp']}..{r['offset_stamp']}"
+            )
+        else:
+            msg = (
+                f"matches sessions {' and '.join(sorted(got))} of {r['subject']} (trial "
+                f"{r['trial']}); cannot tell which"
+            )
+        raise InputError(msg, file=file, row=int(row))
 
 
 def _run_job(job: SessionJob) -> dict[str, Any]:
