@@ -6,6 +6,7 @@ Every file is written to a temporary sibling and moved into place (:func:`mmme.u
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -126,9 +127,9 @@ def write_eeg(path: Path, data_v: np.ndarray, ch_names: Sequence[str], ch_types:
     if fmt is None:
         raise InputError(f"EEG file must end in .edf or .set, got {path.name}", file=str(path))
     if fmt == "eeglab":
-        # EEGLAB writes a sibling .fdt next to the .set: write both into a temporary folder.
-        with atomic_path(path.with_suffix(".tmpdir")) as tmpdir:
-            tmpdir.mkdir()
+        # EEGLAB may write .set + .fdt: export into a private folder, then move each file in
+        with tempfile.TemporaryDirectory(prefix=f".{path.stem}.", dir=path.parent) as tmp:
+            tmpdir = Path(tmp)
             mne.export.export_raw(tmpdir / path.name, raw, fmt=fmt, overwrite=True,
                                   verbose=False)
             for f in tmpdir.iterdir():
