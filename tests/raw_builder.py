@@ -104,6 +104,8 @@ def build_raw(
     duplicate_frame: int | None = None,
     shift_time_s: float = 0.0,
     ext: str = "jpg",
+    extra_markers: tuple[tuple[int, float], ...] = (),
+    noise_frames: tuple[int, ...] = (),
 ) -> dict[str, Any]:
     """Write a one-subject raw MMME folder; return the ground truth."""
     import cv2
@@ -111,7 +113,7 @@ def build_raw(
     ses = root / "S01"
     for d in ("video", "eeg", "physio"):
         (ses / d).mkdir(parents=True, exist_ok=True)
-    markers = marker_times()
+    markers = sorted(marker_times() + list(extra_markers), key=lambda m: m[1])
     dur = LEAD_S + len(CLIPS) * (CLIP_S + REST_S) + 1.0
     _write_edf(ses / "eeg" / "S01.edf", markers, 250.0, dur - EEG_START)
     pm = [m for k, m in enumerate(markers) if k != drop_physio_marker]
@@ -119,11 +121,13 @@ def build_raw(
     frames = []
     img = np.full((24, 24, 3), 128, np.uint8)
     for i, (marker, tt) in enumerate(_frame_times()):
+        # a noise code (77) on the trigger line during this frame shows in its name only
+        name_marker = 77 if i in noise_frames else marker
         dev = (tt - VIDEO_START) * (1 + VIDEO_PPM * 1e-6)
         wall = WALL0 + dt.timedelta(milliseconds=int(round(dev * 1000)))
         code = i % 1000
         stamp = f"{wall:%H-%M-%S}-{wall.microsecond // 1000:03d}-{code}"
-        name = f"{wall:%Y-%m-%d-%H-%M-%S}-{wall.microsecond // 1000:03d}-{code}-{marker}.{ext}"
+        name = f"{wall:%Y-%m-%d-%H-%M-%S}-{wall.microsecond // 1000:03d}-{code}-{name_marker}.{ext}"
         path = ses / "video" / name
         cv2.imwrite(str(path), img)
         frames.append({"marker": marker, "true_s": tt, "stamp": stamp, "path": path})

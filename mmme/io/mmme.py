@@ -21,7 +21,7 @@ from mmme._logging import logger
 from mmme.data.annotations import ANNOTATION_COLUMNS, make_annotations
 from mmme.data.store import Store, StoreWriter
 from mmme.data.streams import frame_intact
-from mmme.data.sync import ClockMap, clean_markers, synchronize
+from mmme.data.sync import NOISE_MARKERS, ClockMap, clean_markers, synchronize
 from mmme.errors import InputError, MMMEError
 from mmme.executor import Executor
 from mmme.io.coding import STAMP_RE, TIME_STAMP_TOLERANCE_S, CodingFile, read_coding_file
@@ -123,6 +123,11 @@ def scan_frames(
         )
     df = df[~dup].reset_index(drop=True)
     df["device_time_s"] = (df["wall"] - df["wall"].iloc[0]).dt.total_seconds()
+    # noise codes (77/88) on the trigger line are not clip changes: such frames keep the
+    # marker of the frame before them
+    noise = df["marker"].isin(NOISE_MARKERS)
+    if noise.any():
+        df["marker"] = df["marker"].mask(noise).ffill().bfill().astype(int)
     # a trial = a contiguous run of frames with the same clip marker
     run = (df["marker"] != df["marker"].shift()).cumsum()
     df["trial"] = pd.Series(pd.NA, index=df.index, dtype="string")
@@ -469,6 +474,15 @@ def import_session(job: SessionJob) -> dict[str, Any]:
     trials = []
     if len(frames):
         frames["time_s"] = clocks["video"].to_common(frames["device_time_s"].to_numpy())
+    clip_codes = [int(c) for c in ref_codes if int(c) in CLIP_MARKERS]
+    repeated = sorted({c for c in clip_codes if clip_codes.count(c) > 1})
+    if repeated:
+        times = ref_t[ref_codes == repeated[0]]
+        raise InputError(
+            f"{reference} has clip marker {repeated[0]} more than once (at "
+            f"{', '.join(f'{t:.3f}' for t in times)} s): trials would be ambiguous",
+            file=str(job.folder),
+        )
     for k, code in enumerate(ref_codes):
         if int(code) not in CLIP_MARKERS:
             continue

@@ -145,3 +145,21 @@ def test_device_that_stopped_early(make_raw, tmp_path):
         ["import", "mmme", str(raw["root"]), str(tmp_path / "c"), "-j", "1", "--allow-truncated"],
     )
     assert r.exit_code == 0, r.output
+
+
+def test_noise_code_in_frame_names_does_not_split_a_clip(make_raw, tmp_path):
+    raw = make_raw(noise_frames=(250, 251))  # in the middle of clip 112
+    st = import_mmme(raw["root"], tmp_path / "st", executor=INLINE)
+    trial = st.trial("S01", "1", "112")
+    assert len(trial.frames) == 200 and trial.frames["frame"].tolist() == list(range(200))
+    ann = st.annotations.sort_values("trial")
+    assert tuple(ann.iloc[0][["onset_frame", "apex_frame", "offset_frame"]]) == (20, 24, 35)
+
+
+def test_clip_marker_twice_is_refused(make_raw, tmp_path):
+    import shutil
+
+    raw = make_raw(extra_markers=((112, 22.5),), coding=False)
+    shutil.rmtree(raw["root"] / "S01" / "video")  # no camera to tell the two apart
+    with pytest.raises(InputError, match=r"clip marker 112 more than once"):
+        import_mmme(raw["root"], tmp_path / "st", executor=INLINE)
