@@ -18,7 +18,7 @@ from mmme.eeg.features import (
     differential_entropy,
     frontal_asymmetry,
 )
-from mmme.eeg.preprocess import events_from_times, make_epochs, preprocess_raw
+from mmme.eeg.preprocess import events_from_times, make_epochs, preprocess_raw, remove_eog_ica
 from mmme.eeg.summary import summarize_eeg
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "make_montage",
     "make_raw",
     "preprocess_raw",
+    "remove_eog_ica",
     "standard_name",
     "summarize_eeg",
 ]
