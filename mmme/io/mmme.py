@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mmme._logging import logger
-from mmme.data.annotations import ANNOTATION_COLUMNS, make_annotations
+from mmme.data.annotations import make_annotations
 from mmme.data.store import Store, StoreWriter
 from mmme.data.streams import frame_intact
 from mmme.data.sync import NOISE_MARKERS, ClockMap, clean_markers, synchronize
@@ -833,7 +833,6 @@ def _run_job(job: SessionJob) -> dict[str, Any]:
 
 
 __all__ = [
-    "ANNOTATION_COLUMNS",
     "import_mmme",
     "import_session",
     "parse_frame_name",
