@@ -1,5 +1,8 @@
 """Read one trial from a long and from a short session: time and peak memory should match.
 
+Second part: import the peripheral export of a long and a short session (BIOPAC MATLAB file,
+17 channels at 1 kHz): peak memory should not grow with the session's length either.
+
 A 73-minute session (64 EEG + 16 peripheral channels at 1 kHz, 650k frames at 150 fps) and a
 5-minute one are written with StoreWriter; then one 60 s trial (its EEG, its physiology and its
 frame table) is read from each, in a fresh process, 5 times. Prints the ratio long / short.
@@ -127,6 +130,47 @@ def measure(path: Path, reps: int = 5) -> tuple[float, float, float]:
     return float(np.median(arr[:, 0])), float(np.median(arr[:, 1])), float(np.median(arr[:, 2]))
 
 
+def write_biopac(path: Path, minutes: float) -> None:
+    from scipy.io import savemat
+
+    n = int(minutes * 60 * SFREQ)
+    labels = [f"CH{i}, X" for i in range(9)] + [f"Digital (STP Input {i})" for i in range(8)]
+    data = np.zeros((n, len(labels)))
+    data[:, :9] = np.random.default_rng(0).standard_normal((n, 9))
+    data[1000:1020, 9 + 0] = 5.0  # marker 101 = bits 0, 2, 5, 6
+    for b in (2, 5, 6):
+        data[1000:1020, 9 + b] = 5.0
+    savemat(path, {"data": data, "labels": np.array(labels), "isi": 1.0, "isi_units": "ms"})
+
+
+def import_physio(path: str, q: mp.Queue) -> None:
+    from mmme.io.mmme import _write_physio
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    out = Path(path).with_suffix(".out")
+    out.mkdir(exist_ok=True)
+    markers, _ = _write_physio(Path(path), out, Path(path).parent, [])
+    dt = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    assert markers["code"].tolist() == [101]
+    q.put((dt, peak / 2**20))
+
+
+def measure_import(root: Path, minutes: float) -> tuple[float, float]:
+    path = root / f"physio_{minutes:g}.mat"
+    ctx = mp.get_context("spawn")
+    proc = ctx.Process(target=write_biopac, args=(path, minutes))
+    proc.start()
+    proc.join()
+    q = ctx.Queue()
+    proc = ctx.Process(target=import_physio, args=(str(path), q))
+    proc.start()
+    res = q.get()
+    proc.join()
+    return res
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes-long", type=float, default=73.0)
@@ -157,6 +201,17 @@ def main() -> None:
         print(
             f"ratio long/short: time {tl / ts:.2f}, peak allocations {pl / ps:.2f}, "
             f"peak RSS {rl / rs:.2f}"
+        )
+        imp = {}
+        for label, minutes in (("short", args.minutes_short), ("long", args.minutes_long)):
+            imp[label] = measure_import(root, minutes)
+            print(
+                f"{label:5s} BIOPAC import ({minutes:g} min, 17 ch): {imp[label][0]:6.2f} s, "
+                f"peak Python allocations {imp[label][1]:6.1f} MiB"
+            )
+        print(
+            f"import ratio long/short: peak allocations {imp['long'][1] / imp['short'][1]:.2f} "
+            f"(session {args.minutes_long / args.minutes_short:.1f} x longer)"
         )
     finally:
         if args.keep is None:

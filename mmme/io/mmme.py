@@ -204,13 +204,27 @@ def read_eeg_markers(raw: Any, path: Path) -> pd.DataFrame:
     return decode_trigger_levels(raw.get_data(picks=trig)[0], raw.info["sfreq"])
 
 
+def trigger_onsets(
+    v: np.ndarray, before: int = 0, limit: int | None = None
+) -> list[tuple[int, int]]:
+    """``(sample, code)`` of every change from 0 to a code in an integer trigger trace.
+
+    The code is read 2 samples after the edge, where all bits have settled. ``before`` is the
+    sample preceding ``v`` (for chunked decoding); only edges before ``limit`` are returned, so a
+    chunk can carry 2 samples of look-ahead.
+    """
+    prev = np.concatenate([[before], v[:-1]])
+    onsets = np.flatnonzero((v != 0) & (prev == 0))
+    if limit is not None:
+        onsets = onsets[onsets < limit]
+    return [(int(i), int(v[min(i + 2, len(v) - 1)]) or int(v[i])) for i in onsets]
+
+
 def decode_trigger_levels(values: np.ndarray, sfreq: float) -> pd.DataFrame:
     """Marker events of a trigger channel holding the code (0 between markers)."""
     v = np.rint(np.nan_to_num(values)).astype(np.int64)
-    prev = np.concatenate([[0], v[:-1]])
-    onsets = np.flatnonzero((v != 0) & (prev == 0))
-    codes = [int(v[min(i + 2, len(v) - 1)]) or int(v[i]) for i in onsets]
-    return pd.DataFrame({"code": codes, "time": onsets / sfreq})
+    events = trigger_onsets(v)
+    return pd.DataFrame({"code": [c for _, c in events], "time": [i / sfreq for i, _ in events]})
 
 
 def _open_eeg(path: Path) -> Any:
@@ -249,19 +263,29 @@ def read_biopac_mat(path: Path) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``data`` (n_samples x n_ch float), ``labels``, ``names`` (first comma field), ``units``,
-        ``sfreq``.
+        ``data`` (n_samples x n_ch; memory-mapped when the file stores it uncompressed, see
+        :mod:`mmme.io.matfile`), ``labels``, ``names`` (first comma field), ``units``, ``sfreq``.
     """
-    from scipy.io import loadmat
+    from scipy.io import loadmat, whosmat
+
+    from mmme.io.matfile import mat5_matrix
 
     try:
-        m = loadmat(path)
+        present = {name for name, _, _ in whosmat(path)}
+        for key in ("data", "labels", "isi"):
+            if key not in present:
+                raise InputError(f"BIOPAC export lacks variable {key!r}", file=str(path))
+        m = loadmat(
+            path,
+            variable_names=[k for k in ("labels", "units", "isi", "isi_units") if k in present],
+        )
+        data = mat5_matrix(path, "data")
+        if data is None:  # compressed or unusual storage: scipy reads it whole
+            data = np.asarray(loadmat(path, variable_names=["data"])["data"], dtype=np.float64)
+    except InputError:
+        raise
     except Exception as exc:  # scipy raises ValueError/TypeError/OSError on damaged files
         raise InputError(f"cannot read MATLAB file: {exc}", file=str(path)) from exc
-    for key in ("data", "labels", "isi"):
-        if key not in m:
-            raise InputError(f"BIOPAC export lacks variable {key!r}", file=str(path))
-    data = np.asarray(m["data"], dtype=np.float64)
     labels = _char_rows(m["labels"])
     units = _char_rows(m["units"]) if "units" in m else [""] * len(labels)
     if data.ndim != 2 or data.shape[1] != len(labels):
@@ -273,15 +297,6 @@ def read_biopac_mat(path: Path) -> dict[str, Any]:
     isi_s = isi / 1000 if isi_units.lower() in ("ms", "msec") else isi
     names = [lab.split(",")[0].strip() for lab in labels]
     return {"data": data, "labels": labels, "names": names, "units": units, "sfreq": 1.0 / isi_s}
-
-
-def decode_digital_markers(bits: dict[int, np.ndarray], sfreq: float) -> pd.DataFrame:
-    """Marker codes from the 8 digital inputs (bit i above 2.5 V adds 2**i)."""
-    n = len(next(iter(bits.values())))
-    code = np.zeros(n, dtype=np.int64)
-    for i, v in bits.items():
-        code |= (np.asarray(v) > 2.5).astype(np.int64) << i
-    return decode_trigger_levels(code.astype(float), sfreq)
 
 
 # --- a session ----------------------------------------------------------------------------------
@@ -309,22 +324,6 @@ def _find_one(folder: Path, suffixes: tuple[str, ...], what: str) -> Path | None
     if len(found) > 1:
         raise InputError(f"more than one {what} file: {[p.name for p in found]}", file=str(folder))
     return found[0] if found else None
-
-
-def _check_channel(x: np.ndarray, name: str, file: Path, problems: list[dict[str, Any]]) -> None:
-    if np.isnan(x).any():
-        k = int(np.flatnonzero(np.isnan(x))[0])
-        raise InputError(f"NaN values (first at sample {k})", file=str(file), channel=name)
-    if len(x) and np.ptp(x) == 0:
-        problems.append(
-            {
-                "problem": "flat_channel",
-                "level": "warning",
-                "file": str(file),
-                "channel": name,
-                "detail": f"constant value {x[0]!r}",
-            }
-        )
 
 
 def _write_eeg(
@@ -378,36 +377,73 @@ def _write_eeg(
 def _write_physio(
     path: Path, sig_dir: Path, root: Path, problems: list[dict[str, Any]]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Write a BIOPAC export's analog channels to ``physio.npy``; markers from its digital bits."""
+    """Copy a BIOPAC export's analog channels minute by minute into ``physio.npy``; markers
+    from its digital trigger bits."""
     if path.suffix.lower() == ".acq":
         from mmme.io.acq import read_biopac_acq
 
         bp = read_biopac_acq(path)
     else:
         bp = read_biopac_mat(path)
-    bits, keep = {}, []
-    for j, (lab, name) in enumerate(zip(bp["labels"], bp["names"], strict=True)):
-        m = DIGITAL_RE.match(lab)
-        if m:
-            bits[int(m.group(1))] = bp["data"][:, j]
-        else:
-            _check_channel(bp["data"][:, j], name, path, problems)
-            keep.append(j)
+    data, sfreq = bp["data"], float(bp["sfreq"])
+    bits = {
+        j: int(m.group(1)) for j, lab in enumerate(bp["labels"]) if (m := DIGITAL_RE.match(lab))
+    }
     if not bits:
         raise InputError(
             "BIOPAC export has no 'Digital (STP Input i)' trigger channels", file=str(path)
         )
-    np.save(sig_dir / "physio.npy", bp["data"][:, keep].astype(np.float32), allow_pickle=False)
+    keep = [j for j in range(data.shape[1]) if j not in bits]
+    n = int(data.shape[0])
+    out = np.lib.format.open_memmap(
+        sig_dir / "physio.npy", mode="w+", dtype=np.float32, shape=(n, len(keep))
+    )
+    events: list[tuple[int, int]] = []
+    last = 0  # trigger code of the sample before the current chunk
+    lo, hi = np.full(len(keep), np.inf), np.full(len(keep), -np.inf)
+    step = int(60 * sfreq)
+    for a in range(0, n, step):
+        # 2 samples of look-ahead: a marker's code is read 2 samples after its edge
+        ahead = np.asarray(data[a : a + step + 2], dtype=np.float64)
+        block = ahead[:step]
+        code = np.zeros(len(ahead), dtype=np.int64)
+        for j, bit in bits.items():
+            code |= (ahead[:, j] > 2.5).astype(np.int64) << bit
+        events += [(a + i, c) for i, c in trigger_onsets(code, last, limit=len(block))]
+        last = int(code[len(block) - 1])
+        analog = block[:, keep]
+        bad = np.isnan(analog).any(axis=0)
+        if bad.any():
+            j = int(np.argmax(bad))
+            k = a + int(np.flatnonzero(np.isnan(analog[:, j]))[0])
+            raise InputError(
+                f"NaN values (first at sample {k})", file=str(path), channel=bp["names"][keep[j]]
+            )
+        lo, hi = np.minimum(lo, analog.min(axis=0)), np.maximum(hi, analog.max(axis=0))
+        out[a : a + len(block)] = analog
+    out.flush()
+    del out
+    for j in np.flatnonzero(lo == hi):
+        problems.append(
+            {
+                "problem": "flat_channel",
+                "level": "warning",
+                "file": str(path),
+                "channel": bp["names"][keep[j]],
+                "detail": f"constant value {lo[j]!r}",
+            }
+        )
     stream = {
         "ch_names": [bp["names"][j] for j in keep],
         "labels": [bp["labels"][j] for j in keep],
         "units": [bp["units"][j] for j in keep],
-        "sfreq": bp["sfreq"],
+        "sfreq": sfreq,
         "device": "physio",
         "kind": "physio",
         "source": str(path.relative_to(root)),
     }
-    return decode_digital_markers(bits, bp["sfreq"]), stream
+    markers = pd.DataFrame({"code": [c for _, c in events], "time": [i / sfreq for i, _ in events]})
+    return markers, stream
 
 
 def import_session(job: SessionJob) -> dict[str, Any]:
