@@ -187,8 +187,11 @@ def video_markers(frames: pd.DataFrame) -> pd.DataFrame:
 # --- EEG ----------------------------------------------------------------------------------------
 
 
-def read_eeg_markers(raw: Any, path: Path) -> pd.DataFrame:
-    """Markers of an MNE raw: integer-coded annotations, else the ``Trigger`` channel."""
+def read_eeg_markers(raw: Any, path: Path, chunk_s: float = 60.0) -> pd.DataFrame:
+    """Markers of an MNE raw: integer-coded annotations, else the ``Trigger`` channel.
+
+    The trigger channel is decoded chunk by chunk, never loaded whole.
+    """
     rows = []
     for onset, desc in zip(raw.annotations.onset, raw.annotations.description, strict=True):
         d = str(desc).strip()
@@ -201,7 +204,16 @@ def read_eeg_markers(raw: Any, path: Path) -> pd.DataFrame:
         raise InputError(
             "EEG has neither marker annotations nor a 'Trigger' channel", file=str(path)
         )
-    return decode_trigger_levels(raw.get_data(picks=trig)[0], raw.info["sfreq"])
+    n, sfreq = int(raw.n_times), float(raw.info["sfreq"])
+    step, last, events = int(chunk_s * sfreq), 0, []
+    for a in range(0, n, step):
+        # 2 samples of look-ahead: a marker's code is read 2 samples after its edge
+        v = raw.get_data(picks=trig, start=a, stop=min(n, a + step + 2))[0]
+        v = np.rint(np.nan_to_num(v)).astype(np.int64)
+        limit = min(step, len(v))
+        events += [(a + i, c) for i, c in trigger_onsets(v, last, limit=limit)]
+        last = int(v[limit - 1])
+    return pd.DataFrame({"code": [c for _, c in events], "time": [i / sfreq for i, _ in events]})
 
 
 def trigger_onsets(
@@ -218,13 +230,6 @@ def trigger_onsets(
     if limit is not None:
         onsets = onsets[onsets < limit]
     return [(int(i), int(v[min(i + 2, len(v) - 1)]) or int(v[i])) for i in onsets]
-
-
-def decode_trigger_levels(values: np.ndarray, sfreq: float) -> pd.DataFrame:
-    """Marker events of a trigger channel holding the code (0 between markers)."""
-    v = np.rint(np.nan_to_num(values)).astype(np.int64)
-    events = trigger_onsets(v)
-    return pd.DataFrame({"code": [c for _, c in events], "time": [i / sfreq for i, _ in events]})
 
 
 def _open_eeg(path: Path) -> Any:

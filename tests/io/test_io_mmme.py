@@ -163,3 +163,21 @@ def test_clip_marker_twice_is_refused(make_raw, tmp_path):
     shutil.rmtree(raw["root"] / "S01" / "video")  # no camera to tell the two apart
     with pytest.raises(InputError, match=r"clip marker 112 more than once"):
         import_mmme(raw["root"], tmp_path / "st", executor=INLINE)
+
+
+def test_eeg_trigger_channel_decoded_in_chunks(tmp_path):
+    import mne
+
+    from mmme.io.mmme import read_eeg_markers
+
+    sfreq, n = 250.0, 1000  # 1 s chunks end at samples 250, 500, 750
+    trig = np.zeros(n)
+    planted = {248: 101, 498: 112, 750: 100}  # edges just before and on chunk boundaries
+    for start, code in planted.items():
+        trig[start : start + 5] = code
+    trig[248] = 1  # first sample of 101 before all bits settled: read 2 samples later
+    info = mne.create_info(["FZ", "Trigger"], sfreq, ["eeg", "stim"])
+    raw = mne.io.RawArray(np.vstack([np.zeros(n), trig]), info, verbose="error")
+    got = read_eeg_markers(raw, tmp_path / "x.edf", chunk_s=1.0)
+    assert got["code"].tolist() == list(planted.values())
+    assert got["time"].tolist() == pytest.approx([k / sfreq for k in planted])
