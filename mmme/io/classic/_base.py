@@ -249,6 +249,12 @@ def is_empty(v: Any) -> bool:
     return str(v).strip().lower() in _EMPTY
 
 
+def cell_or_none(vals: dict[str, Any], key: str) -> Any:
+    """The value of an optional column, ``None`` where the cell is empty or the column absent."""
+    v = vals.get(key)
+    return None if is_empty(v) else v
+
+
 def frame_cell(
     v: Any,
     what: str,
@@ -864,9 +870,9 @@ def rows_from_header_sheet(
                 file=path,
                 sheet=sheet_name,
                 row=r,
-                aus=None if is_empty(vals.get("aus")) else vals.get("aus"),
-                emotion=None if is_empty(vals.get("emotion")) else vals.get("emotion"),
-                type=None if is_empty(vals.get("type")) else vals.get("type"),
+                aus=cell_or_none(vals, "aus"),
+                emotion=cell_or_none(vals, "emotion"),
+                type=cell_or_none(vals, "type"),
                 notes=notes,
                 first_frame=nums["first_frame"],
                 raw=raw,
