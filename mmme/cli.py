@@ -13,7 +13,7 @@ from mmme.errors import MMMEError
 from mmme.executor import Executor
 
 console = Console()
-console_err = Console(stderr=True)
+console_err = Console(stderr=True, soft_wrap=True)  # one message, one line
 
 app = typer.Typer(
     name="mmme",
@@ -77,6 +77,27 @@ def import_mmme_cmd(
         f"imported {len(st.sessions)} session(s), {len(st.trials)} trial(s), "
         f"{len(st.annotations)} event(s) into {st.path}"
     )
+    _print_import_warnings(st)
+
+
+def _print_import_warnings(st: Any) -> None:
+    """What the import left out or could not attach, and the recordings' gaps, one line each."""
+    skipped = [e for e in st.report.get("skipped", []) if "problem" in e]
+    dups = [e for e in skipped if e["problem"] == "duplicate_row"]
+    if dups:
+        console_err.print(
+            f"warning: {len(dups)} duplicate coding row(s) imported once: "
+            + ", ".join(e["source"] for e in dups)
+        )
+    for e in skipped:
+        if e["problem"] != "duplicate_row":
+            console_err.print(f"warning: {e['reason']}")
+    for subject, session in st.sessions:
+        for p in st.session(subject, session).meta.get("problems", []):
+            if p["problem"] in ("missing_recording", "missing_channels"):
+                console_err.print(f"warning: {p['file']}: {p['detail']}")
+    if skipped:
+        console_err.print(f"(`mmme validate {st.path}` lists every problem)")
 
 
 def _load_summary(path: Path) -> dict[str, Any]:
