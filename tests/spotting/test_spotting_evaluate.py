@@ -164,3 +164,27 @@ def test_cli_bad_file_is_one_line_without_traceback(tmp_path):
     assert "Traceback" not in res.output
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and f"file {truth}, row 3: offset 3 before onset 12" in lines[0]
+
+
+def test_strs_multiplies_spotting_f1_by_uf1_on_true_positives():
+    from mmme.spotting.evaluate import strs
+
+    truth = _t(("v", 0, 9, "ME"), ("v", 50, 59, "ME"), ("v", 100, 109, "ME"), ("v", 200, 209, "ME"))
+    truth["emotion"] = ["happy", "happy", "sad", "sad"]
+    pred = _t(("v", 0, 9, "ME"), ("v", 50, 59, "ME"), ("v", 100, 109, "ME"), ("v", 400, 409, "ME"))
+    pred["emotion"] = ["happy", "sad", "sad", "happy"]
+    res = score_spotting(truth, pred)
+    out = strs(res, truth, pred)
+    # spotting: TP 3, FP 1, FN 1 -> F1 6/8; on the 3 TPs: happy TP1 FN1 (F1 2/3, recall 1/2),
+    # sad TP1 FP1 (F1 2/3, recall 1): UF1 2/3
+    assert out["spotting_f1"] == pytest.approx(0.75)
+    assert out["uf1"] == pytest.approx(2 / 3)
+    assert out["strs"] == pytest.approx(0.75 * 2 / 3)
+    assert out["n_tp"] == 3
+    # recall vs precision: truth happy x3, predicted happy, sad, sad -> happy recall 1/3,
+    # sad recall undefined (not in the truth): UAR = 1/3; the mean precision would be (1 + 0)/2
+    t2 = _t(("v", 0, 9, "ME"), ("v", 50, 59, "ME"), ("v", 100, 109, "ME"))
+    t2["emotion"] = ["happy"] * 3
+    p2 = t2.assign(emotion=["happy", "sad", "sad"])
+    out = strs(score_spotting(t2, p2), t2, p2)
+    assert out["uar"] == pytest.approx(1 / 3)
