@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
+from mmme.data.annotations import EMOTION3
 from mmme.errors import InputError
 
 #: Class sets by name: fine emotion (as mmme normalises it) -> class.
@@ -39,20 +40,8 @@ CLASS_SETS: dict[str, dict[str, str]] = {
         "contempt": "contempt",
         "tense": "contempt",
     },
-    # MEGC2019 three classes
-    "3": {
-        "disgust": "negative",
-        "fear": "negative",
-        "anger": "negative",
-        "sadness": "negative",
-        "contempt": "negative",
-        "tense": "negative",
-        "repression": "negative",
-        "negative": "negative",
-        "happiness": "positive",
-        "positive": "positive",
-        "surprise": "surprise",
-    },
+    # MEGC2019 three classes, as the annotation table labels them
+    "3": dict(EMOTION3),
     # CASME II's five classes (fear and sadness are too rare there and are left out)
     "5": {
         "happiness": "happiness",
