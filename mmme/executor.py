@@ -7,6 +7,9 @@ workers. Results always come back in input order, with a rich progress bar.
 from __future__ import annotations
 
 import os
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from types import TracebackType
@@ -141,7 +144,9 @@ class Executor:
                     advance()
             elif self.backend == "processes":
                 workers = min(self._local_workers(), len(jobs))
-                with ProcessPoolExecutor(max_workers=workers) as pool:
+                with ProcessPoolExecutor(
+                    max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),)
+                ) as pool:
                     futs: dict[Future[Any], int] = {
                         pool.submit(call, job): i for i, job in enumerate(jobs)
                     }
@@ -170,6 +175,37 @@ class Executor:
 
     def _progress(self, desc: str, total: int) -> _ProgressCtx:
         return _ProgressCtx(desc, total, self.progress)
+
+
+def _die_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
+    """Worker initializer: end this worker when the process that started the pool dies.
+
+    A killed import (``kill -9``) would otherwise leave its workers running or waiting forever
+    for jobs. On Linux the kernel sends SIGKILL when the parent dies (``PR_SET_PDEATHSIG``);
+    everywhere a daemon thread also polls the parent's PID (it covers non-Linux systems, a
+    parent that died before this ran, and start methods where the pool's parent is a fork
+    server).
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no libc prctl: the thread below does it
+            pass
+
+    def watch() -> None:
+        while True:
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+            time.sleep(poll_s)
+
+    threading.Thread(target=watch, name="mmme-parent-watch", daemon=True).start()
 
 
 class _StarCall:
