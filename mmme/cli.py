@@ -123,10 +123,10 @@ def import_mmme_cmd(
 
 
 def _load_summary(path: Path) -> dict[str, Any]:
-    from mmme.data.store import Store, is_store
+    from mmme.data.store import Store, is_store, recover_store
     from mmme.data.summary import summarize
 
-    if is_store(path):
+    if is_store(path) or recover_store(path):
         st = Store(path)
         return summarize(st.annotations, st)
     if path.is_file():

@@ -388,7 +388,7 @@ class StoreWriter:
         try:
             if exc_type is not None:
                 shutil.rmtree(self.tmp, ignore_errors=True)
-                if _disk_full(exc):
+                if _disk_full(exc) or isinstance(exc, DiskFullError):
                     raise self._disk_full(exc) from exc
             elif self.tmp.exists():
                 try:
@@ -402,12 +402,13 @@ class StoreWriter:
             self._lock.release()
 
     def _disk_full(self, exc: BaseException) -> DiskFullError:
-        what = getattr(exc, "filename", None) or "the store"
         kept = "the previous store is unchanged" if is_store(self.path) else "nothing was written"
-        return DiskFullError(
-            f"{self.path}: no space left on the device while writing {what}; "
-            f"the partial import was removed and {kept}"
-        )
+        if isinstance(exc, DiskFullError):  # a space check: its message says what and how much
+            what = str(exc)
+        else:
+            name = getattr(exc, "filename", None)
+            what = f"no space left on the device while writing {Path(name).name if name else 'it'}"
+        return DiskFullError(f"{self.path}: {what}; the partial import was removed and {kept}")
 
     def session_dir(self, subject: str, session: str) -> Path:
         d = self.tmp / "sessions" / str(subject) / str(session)
@@ -534,6 +535,7 @@ def _parquet_error(path: Path, exc: BaseException) -> StoreFileError:
     if isinstance(exc, FileNotFoundError):
         return StoreFileError(path, "missing")
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    first = re.sub(r"^Could not open Parquet input source '.*?': ", "", first)
     return StoreFileError(path, f"damaged Parquet file ({first})")
 
 
@@ -610,8 +612,8 @@ def ensure_free_space(folder: str | os.PathLike[str], nbytes: int, what: str) ->
     free = shutil.disk_usage(folder).free
     if nbytes + SPACE_MARGIN > free:
         raise DiskFullError(
-            f"{what}: not enough free space: {_mb(nbytes)} to write, {_mb(free)} free on "
-            f"the file system of {folder}"
+            f"{what}: not enough free space: {_mb(nbytes)} to write (+{_mb(SPACE_MARGIN)} kept "
+            f"free), {_mb(free)} free on that disk"
         )
 
 
@@ -633,7 +635,7 @@ def open_signal_memmap(path: str | os.PathLike[str], n_samples: int, n_channels:
     path = Path(path)
     n_samples, n_channels = int(n_samples), int(n_channels)
     nbytes = 4 * n_samples * n_channels + 4096
-    ensure_free_space(path.parent, nbytes, str(path))
+    ensure_free_space(path.parent, nbytes, f"signal file {path.name}")
     mm = np.lib.format.open_memmap(
         path, mode="w+", dtype=np.float32, shape=(n_samples, n_channels)
     )
@@ -646,7 +648,7 @@ def open_signal_memmap(path: str | os.PathLike[str], n_samples: int, n_channels:
                 del mm
                 path.unlink(missing_ok=True)
                 raise DiskFullError(
-                    f"{path}: no space left on the device for {_mb(nbytes)} of signal"
+                    f"signal file {path.name}: no space left on the device for {_mb(nbytes)}"
                 ) from exc
             # EOPNOTSUPP/EINVAL: the file system cannot reserve; the free-space check stands
         finally:
