@@ -29,22 +29,23 @@ def _inside(rel: str, frames_table: Path) -> PurePosixPath:
     return p
 
 
-def _link_or_copy(src: Path, dst: Path, counts: dict[str, int] | None = None) -> None:
-    counts = {"linked": 0, "copied": 0, "bytes_copied": 0} if counts is None else counts
+def _try_link(src: Path, dst: Path) -> bool:
+    """Hard-link ``src`` at ``dst``; False when links are impossible (another file system)."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(src, dst)
-        counts["linked"] += 1
-        return
     except FileNotFoundError:
         raise StoreError(f"file missing: {src}") from None
     except FileExistsError:  # the same file listed twice
-        return
-    except OSError:  # another file system, or links not allowed: copy
         pass
+    except OSError:
+        return False
+    return True
+
+
+def _copy(src: Path, dst: Path) -> int:
     shutil.copy2(src, dst)
-    counts["copied"] += 1
-    counts["bytes_copied"] += dst.stat().st_size
+    return dst.stat().st_size
 
 
 def copy_frames_store(src: str | Path, dst: str | Path) -> Store:
@@ -78,17 +79,16 @@ def copy_frames_store(src: str | Path, dst: str | Path) -> Store:
             ses = st.session(subject, session)
             out = w.session_dir(subject, session)
             for name in ses.meta.get("streams", {}):
-                name_npy = f"{name}.npy"
-                _link_or_copy(ses.path / "signals" / name_npy, out / "signals" / name_npy)
+                npy = f"signals/{name}.npy"
+                src_npy, dst_npy = ses.path / npy, out / npy
+                if not _try_link(src_npy, dst_npy):  # the intermediate store is a sibling
+                    _copy(src_npy, dst_npy)
             frames, video = None, ses.meta.get("video")
             ft = ses.frames
             if video and ft is not None:
                 frames = ft.table
                 rels = [_inside(r, ft.parquet) for r in frames["path"].astype(str)]
-                _check_room(ft.root, rels, out)
-                for rel in rels:
-                    _link_or_copy(ft.path(str(rel)), out / FRAMES_DIR / rel, counts)
-                counts["frames"] += len(rels)
+                _link_or_copy_frames(ft.root, rels, out / FRAMES_DIR, counts)
                 frames["path"] = [str(r) for r in rels]
                 video = {**video, "frames_root": FRAMES_DIR}
             skip = {"subject", "session", "reference", "clocks", "streams", "video"}
@@ -111,19 +111,26 @@ def copy_frames_store(src: str | Path, dst: str | Path) -> Store:
     return Store(dst)
 
 
-def _check_room(root: Path, rels: list[PurePosixPath], out: Path) -> None:
-    """Hard links take no room; copies (another file system) must fit, checked before any."""
-    if not rels:
-        return
-    first = root / rels[0]
-    try:
-        same_fs = first.stat().st_dev == out.stat().st_dev
-    except FileNotFoundError:
-        raise StoreError(f"file missing: {first}") from None
-    if same_fs:
-        return
-    need = sum((root / r).stat().st_size for r in rels if (root / r).exists())
-    ensure_free_space(out, need, f"copying {len(rels)} frame files into {out}")
+def _link_or_copy_frames(
+    root: Path, rels: list[PurePosixPath], out: Path, counts: dict[str, int]
+) -> None:
+    """Hard links take no room; when they fail (another file system) the copies of the
+    remaining frames must fit on the disk, checked before the first copy."""
+    checked = False
+    for i, rel in enumerate(rels):
+        src, dst = root / rel, out / rel
+        if _try_link(src, dst):
+            counts["linked"] += 1
+            continue
+        if not checked:
+            need = sum((root / r).stat().st_size for r in rels[i:] if (root / r).is_file())
+            ensure_free_space(out, need, f"copying {len(rels) - i} frame files into {out}")
+            checked = True
+        if not src.is_file():
+            raise StoreError(f"file missing: {src}")
+        counts["bytes_copied"] += _copy(src, dst)
+        counts["copied"] += 1
+    counts["frames"] += len(rels)
 
 
 def with_copied_frames(run: Callable[[Path], Any], store: str | Path) -> Store:
