@@ -217,7 +217,7 @@ def store_file_problems(path: str | Path) -> list[Problem]:
         d = path / "sessions" / str(subject) / str(session)
         try:
             smeta = read_store_json(d / "session.json")
-            store.session(subject, session).clocks  # its required entries
+            _ = store.session(subject, session).clocks  # its required entries
         except StoreFileError as exc:
             bad(exc)
             continue
