@@ -12,12 +12,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, TypeVar
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mmme._logging import logger
+from mmme.errors import MMMEError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -154,6 +156,11 @@ class Executor:
                         for fut in as_completed(futs):
                             results[futs[fut]] = fut.result()
                             advance()
+                    except BrokenProcessPool as exc:
+                        raise MMMEError(
+                            f"{desc}: a worker process was killed (out of memory, a full disk "
+                            "under a memory-mapped write, or a signal)"
+                        ) from exc
                     except BaseException:
                         for f in futs:
                             f.cancel()

@@ -259,3 +259,17 @@ def test_enospc_inside_the_block_is_named(tmp_path):
         with StoreWriter(tmp_path / "store", dataset="test"):
             raise OSError(errno.ENOSPC, "No space left on device", "/somewhere/x.csv")
     assert list(tmp_path.iterdir()) == []
+
+
+def _die_on_two(i: int) -> int:
+    if i == 2:  # as a worker killed by SIGBUS (full disk under a memmap) or the OOM killer
+        os.kill(os.getpid(), signal.SIGKILL)
+    return i
+
+
+def test_killed_worker_is_a_named_error_not_a_traceback():
+    from mmme.errors import MMMEError
+    from mmme.executor import Executor
+
+    with pytest.raises(MMMEError, match="import sessions: a worker process was killed"):
+        Executor(n_jobs=2, progress=False).map(_die_on_two, range(4), desc="import sessions")
