@@ -120,7 +120,7 @@ def validate_path(path: str | Path) -> list[Problem]:
     from mmme.io.mmme import import_mmme
 
     path = Path(path)
-    if is_store(path) or (path / "sessions").is_dir() or recover_store(path):
+    if is_store(path) or _store_without_meta(path) or recover_store(path):
         damaged = store_file_problems(path)
         if damaged:  # the content checks below need intact files
             return damaged
@@ -159,6 +159,13 @@ def validate_path(path: str | Path) -> list[Problem]:
         except MMMEError as exc:
             return [Problem("error", type(exc).__name__, str(path), str(exc))]
         return validate_store(store)
+
+
+def _store_without_meta(path: Path) -> bool:
+    """A store whose ``store.json`` is gone (its other files are there)."""
+    return (path / "sessions").is_dir() and any(
+        (path / f).is_file() for f in ("trials.parquet", "annotations.parquet", "import_report.json")
+    )
 
 
 #: Columns each table of a store must have.
