@@ -163,9 +163,8 @@ def validate_path(path: str | Path) -> list[Problem]:
 
 def _store_without_meta(path: Path) -> bool:
     """A store whose ``store.json`` is gone (its other files are there)."""
-    return (path / "sessions").is_dir() and any(
-        (path / f).is_file() for f in ("trials.parquet", "annotations.parquet", "import_report.json")
-    )
+    tables = ("trials.parquet", "annotations.parquet", "import_report.json")
+    return (path / "sessions").is_dir() and any((path / f).is_file() for f in tables)
 
 
 #: Columns each table of a store must have.
