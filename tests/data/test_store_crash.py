@@ -273,3 +273,11 @@ def test_killed_worker_is_a_named_error_not_a_traceback():
 
     with pytest.raises(MMMEError, match="import sessions: a worker process was killed"):
         Executor(n_jobs=2, progress=False).map(_die_on_two, range(4), desc="import sessions")
+
+
+def test_signal_larger_than_the_real_free_space_is_refused_unwritten(tmp_path):
+    free = store_mod.shutil.disk_usage(tmp_path).free
+    n = free // (4 * 8) + 1  # float32 x 8 channels: one sample more than the disk holds
+    with pytest.raises(DiskFullError, match=r"huge\.npy: not enough free space"):
+        open_signal_memmap(tmp_path / "huge.npy", n, 8)
+    assert list(tmp_path.iterdir()) == []
