@@ -16,7 +16,7 @@ from mmme.errors import MMMEError
 from mmme.executor import Executor
 
 console = Console()
-console_err = Console(stderr=True)
+console_err = Console(stderr=True, soft_wrap=True)  # one message, one line
 
 
 def one_line(exc: BaseException) -> str:
@@ -120,6 +120,27 @@ def import_mmme_cmd(
         f"imported {len(st.sessions)} session(s), {len(st.trials)} trial(s), "
         f"{len(st.annotations)} event(s) into {st.path}"
     )
+    _print_import_warnings(st)
+
+
+def _print_import_warnings(st: Any) -> None:
+    """What the import left out or could not attach, and the recordings' gaps, one line each."""
+    skipped = [e for e in st.report.get("skipped", []) if "problem" in e]
+    dups = [e for e in skipped if e["problem"] == "duplicate_row"]
+    if dups:
+        console_err.print(
+            f"warning: {len(dups)} duplicate coding row(s) imported once: "
+            + ", ".join(e["source"] for e in dups)
+        )
+    for e in skipped:
+        if e["problem"] != "duplicate_row":
+            console_err.print(f"warning: {e['reason']}")
+    for subject, session in st.sessions:
+        for p in st.session(subject, session).meta.get("problems", []):
+            if p["problem"] in ("missing_recording", "missing_channels"):
+                console_err.print(f"warning: {p['file']}: {p['detail']}")
+    if skipped:
+        console_err.print(f"(`mmme validate {st.path}` lists every problem)")
 
 
 def _load_summary(path: Path) -> dict[str, Any]:
@@ -521,6 +542,103 @@ def import_generic_cmd(
     except MMMEError as exc:
         _fail(exc)
     _imported(st)
+
+
+# --- scoring predictions of any tool ---
+score_app = typer.Typer(
+    help="Score predictions from any tool against the truth.", no_args_is_help=True
+)
+app.add_typer(score_app, name="score")
+
+
+def _read_table(path: Path) -> Any:
+    """A comma-separated table as strings; an empty file is an empty table."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path, dtype=str, skipinitialspace=True)
+    except FileNotFoundError:
+        raise MMMEError(f"file {path}: no such file") from None
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise MMMEError(f"file {path}: not a readable CSV table ({exc})") from None
+
+
+def _print_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, indent=2))
+
+
+@score_app.command("spotting")
+def score_spotting_cmd(
+    truth: Path = typer.Option(..., "--truth", help="CSV: video,onset,offset,type (ME or MaE)."),
+    pred: Path = typer.Option(..., "--pred", help="CSV: video,onset,offset[,type]."),
+    me_max_frames: int | None = typer.Option(
+        None, "--me-max-frames", help="A prediction without a type is an ME up to N frames."
+    ),
+    fps: float | None = typer.Option(None, "--fps", help="Frame rate: N = the frames in 0.5 s."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    log: Path | None = typer.Option(None, "--log", help="Write the MEGC-style log (CSV)."),
+) -> None:
+    """Score spotted intervals by the MEGC protocol (IoU >= 0.5, one-to-one, pooled)."""
+    import pandas as pd
+
+    from mmme.spotting.evaluate import LOG_COLUMNS, score_spotting
+    from mmme.utils import atomic_path
+
+    if me_max_frames is not None and fps is not None:
+        _fail(MMMEError("give --me-max-frames or --fps, not both"))
+    try:
+        t, p = _read_table(truth), _read_table(pred)
+        if t.empty:
+            t = pd.DataFrame(columns=["video", "onset", "offset", "type"])
+        if p.empty:
+            p = pd.DataFrame(columns=["video", "onset", "offset", "type"])
+        res = score_spotting(
+            t, p, me_max_frames=me_max_frames, fps=fps, truth_name=str(truth), pred_name=str(pred)
+        )
+    except MMMEError as exc:
+        _fail(exc)
+    if log is not None:
+        with atomic_path(log) as tmp:
+            res.log.to_csv(tmp, index=False, columns=list(LOG_COLUMNS))
+    if as_json:
+        _print_json(res.to_dict())
+        return
+    for key, name in (("me", "ME"), ("mae", "MaE"), ("overall", "overall")):
+        c = res.counts[key]
+        console.print(
+            f"{name:8s} TP {c['tp']:4d}  FP {c['fp']:4d}  FN {c['fn']:4d}  "
+            f"precision {c['precision']:.4f}  recall {c['recall']:.4f}  F1 {c['f1']:.4f}"
+        )
+
+
+@score_app.command("recognition")
+def score_recognition_cmd(
+    truth: Path = typer.Option(..., "--truth", help="CSV: sample,label[,subject]."),
+    pred: Path = typer.Option(..., "--pred", help="CSV: sample,label."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Score predicted labels: UF1 and UAR as MEGC2019, accuracy, per-class F1 and recall."""
+    from mmme.recognition.metrics import score_prediction_files
+
+    try:
+        res = score_prediction_files(
+            _read_table(truth), _read_table(pred), truth_name=str(truth), pred_name=str(pred)
+        )
+    except MMMEError as exc:
+        _fail(exc)
+    if as_json:
+        _print_json(res)
+        return
+    console.print(
+        f"UF1 {res['uf1']:.4f}  UAR {res['uar']:.4f}  accuracy {res['accuracy']:.4f}  "
+        f"n {res['n']}"
+    )
+    for label, c in res["per_class"].items():
+        console.print(
+            f"  {label:12s} F1 {c['f1']:.4f}  recall {c['recall']:.4f}  support {c['support']}"
+        )
 
 
 def main() -> None:  # pragma: no cover - console entry (``python -m mmme``)

@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def _rebuild(cls: type[MMMEError], args: tuple[Any, ...], state: dict[str, Any]) -> MMMEError:
+    """Unpickle an mmme error without calling its keyword-only ``__init__``."""
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
+
 
 class MMMEError(Exception):
-    """Base class of every error mmme raises on bad input."""
+    """Base class of every error mmme raises on bad input.
+
+    Every subclass survives pickling (a worker process hands it back to the parent intact,
+    message and fields), and :meth:`add_context` prefixes where it happened (the session, say)
+    without changing its type.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+    def add_context(self, where: str) -> MMMEError:
+        """Prefix the message with ``where`` (e.g. ``"subject S01, session 1"``), once; returns
+        ``self`` so that ``raise exc.add_context(...)`` keeps the traceback."""
+        msg = str(self.args[0]) if self.args else ""
+        if not msg.startswith(f"{where}: "):
+            self.args = (f"{where}: {msg}", *self.args[1:])
+        return self
 
 
 class InputError(MMMEError):
@@ -50,9 +76,6 @@ class StoreFileError(StoreError):
     def __init__(self, file: str, what: str) -> None:
         self.file, self.what = str(file), what
         super().__init__(f"{file}: {what}")
-
-    def __reduce__(self) -> tuple[type, tuple[str, str]]:
-        return (type(self), (self.file, self.what))
 
 
 class StoreLockedError(StoreError):

@@ -48,7 +48,12 @@ def _write_edf(path: Path, markers: list[tuple[int, float]], sfreq: float, dur: 
 
 
 def _write_mat(
-    path: Path, markers: list[tuple[int, float]], dur: float, nan_channel: str | None
+    path: Path,
+    markers: list[tuple[int, float]],
+    dur: float,
+    nan_channel: str | None,
+    isi_ms: float = 1.0,
+    relabel: dict[str, str | None] | None = None,
 ) -> None:
     from scipy.io import savemat
 
@@ -63,17 +68,25 @@ def _write_mat(
         code[k : k + 20] = c
     cols = [ecg, eda] + [((code >> i) & 1) * 5.0 for i in range(8)]
     labels = ["ECG, X, RSPEC-R", "EDA, X, PPGED-R"] + [f"Digital (STP Input {i})" for i in range(8)]
+    units = ["mV", "microsiemens"] + ["Volts"] * 8
     data = np.column_stack(cols)
     if nan_channel is not None:
         data[n // 2, labels.index(nan_channel)] = np.nan
+    for old, new in (relabel or {}).items():  # a renamed (new) or left-out (None) channel
+        j = [lab.split(",")[0] for lab in labels].index(old)
+        if new is None:
+            data = np.delete(data, j, axis=1)
+            del labels[j], units[j]
+        else:
+            labels[j] = labels[j].replace(old, new, 1)
     width = max(map(len, labels))
     savemat(
         path,
         {
             "data": data,
             "labels": np.array([lab.ljust(width) for lab in labels]),
-            "units": np.array(["mV", "microsiemens"] + ["Volts"] * 8),
-            "isi": 1.0,
+            "units": np.array(units),
+            "isi": isi_ms,
             "isi_units": "ms",
             "start_sample": 0,
         },
@@ -106,6 +119,10 @@ def build_raw(
     ext: str = "jpg",
     extra_markers: tuple[tuple[int, float], ...] = (),
     noise_frames: tuple[int, ...] = (),
+    physio_isi_ms: float = 1.0,
+    physio_relabel: dict[str, str | None] | None = None,
+    subject_in_coding: str = "S01",
+    repeat_row: bool = False,
 ) -> dict[str, Any]:
     """Write a one-subject raw MMME folder; return the ground truth."""
     import cv2
@@ -117,7 +134,14 @@ def build_raw(
     dur = LEAD_S + len(CLIPS) * (CLIP_S + REST_S) + 1.0
     _write_edf(ses / "eeg" / "S01.edf", markers, 250.0, dur - EEG_START)
     pm = [m for k, m in enumerate(markers) if k != drop_physio_marker]
-    _write_mat(ses / "physio" / "S01.mat", pm, dur - PHYSIO_START, nan_channel)
+    _write_mat(
+        ses / "physio" / "S01.mat",
+        pm,
+        dur - PHYSIO_START,
+        nan_channel,
+        isi_ms=physio_isi_ms,
+        relabel=physio_relabel,
+    )
     frames = []
     img = np.full((24, 24, 3), 128, np.uint8)
     for i, (marker, tt) in enumerate(_frame_times()):
@@ -154,7 +178,7 @@ def build_raw(
             trel[1] += shift_time_s
             rows.append(
                 {
-                    "Subject": "S01",
+                    "Subject": subject_in_coding,
                     "Filename": f"disgust_1_{marker}_S01_20230721.avi",
                     "Marker": marker,
                     "OnsetTime": round(trel[0], 2),
@@ -177,5 +201,7 @@ def build_raw(
                     "true_s": [f["true_s"].iloc[k] for k in (on, ap, off)],
                 }
             )
+        if repeat_row:  # the first row again, as the last
+            rows.append(dict(rows[0]))
         pd.DataFrame(rows).to_excel(root / "coding_file.xlsx", index=False)
     return {"root": root, "frames": fr, "events": events, "markers": markers}

@@ -56,6 +56,7 @@ FLAGS: dict[str, str] = {
     "offset_from_apex": "offset missing (0) in the source, apex used",
     "time_frame_mismatch": "*Time column disagrees with the *Frame stamp",
     "unknown_emotion": "emotion label outside the known vocabulary",
+    "no_recording": "the row's subject has no session folder (misspelled?): no clock times",
 }
 
 ME_MAX_DURATION_MS = 500

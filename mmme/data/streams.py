@@ -359,6 +359,10 @@ def frame_intact(path: Path) -> bool:
             import tifffile
 
             with tifffile.TiffFile(path) as tif:
+                # libtiff (OpenCV) writes the directory last: a truncated file has no page
+                # left, which tifffile only logs
+                if len(tif.pages) == 0:
+                    return False
                 for page in tif.pages:
                     ends = [
                         o + c for o, c in zip(page.dataoffsets, page.databytecounts, strict=False)

@@ -35,6 +35,10 @@ _DEFAULT_REFERENCES = ("eeg", "physio")
 #: A device that started late or stopped early must share at least this many markers.
 _MIN_TRUNCATED_MARKERS = 3
 
+#: Largest plausible clock drift between two devices: crystals are good to ~100 ppm, so a fitted
+#: scale further from 1 than this means a wrong declared sampling rate, not drift.
+MAX_DRIFT_PPM = 1000.0
+
 
 @dataclass(frozen=True)
 class ClockMap:
@@ -398,6 +402,8 @@ def synchronize(
     allow_truncated: bool = False,
     max_residual_s: float = 0.05,
     match_codes: Mapping[str, Collection[int]] | None = None,
+    declared_sfreq: Mapping[str, float] | None = None,
+    max_drift_ppm: float = MAX_DRIFT_PPM,
 ) -> dict[str, ClockMap]:
     """Clock maps of every device of a session onto the reference device's clock.
 
@@ -416,11 +422,26 @@ def synchronize(
     match_codes : mapping of str to collection of int, optional
         Per device, match only these codes (in both that device and the reference), e.g.
         ``{"video": range(101, 149)}`` for a camera that records the clips but not the rests.
+    declared_sfreq : mapping of str to float, optional
+        The sampling rate each device's file declares (its times are sample / rate), named in
+        the error when a clock runs implausibly fast or slow.
+    max_drift_ppm : float
+        Largest plausible drift (default 1,000 ppm). A device beyond it has a wrong declared
+        rate (a BIOPAC export with ``isi`` 2 ms for 1 kHz data fits a -500,000 ppm "drift" and
+        would halve every rate computed from it): an error naming the device, its declared rate
+        and the rate its markers imply. When every other device is off by the same factor, the
+        reference is the one named.
 
     Returns
     -------
     dict of str to ClockMap
         One map per device, in the order of ``markers``; the reference's is the identity.
+
+    Raises
+    ------
+    mmme.errors.SyncError
+        Markers that cannot be matched or fitted (see :func:`match_markers`, :func:`fit_clock`),
+        or a clock beyond ``max_drift_ppm``.
     """
     if not markers:
         raise InputError("no devices to synchronise")
@@ -465,7 +486,43 @@ def synchronize(
             clock.n_markers,
         )
         clocks[name] = clock
+    _check_drift(clocks, reference, declared_sfreq or {}, max_drift_ppm)
     return clocks
+
+
+def _check_drift(
+    clocks: Mapping[str, ClockMap],
+    reference: str,
+    declared: Mapping[str, float],
+    max_drift_ppm: float,
+) -> None:
+    """Raise on a clock whose drift is beyond what a crystal does (a wrong declared rate)."""
+    bad = {n: c for n, c in clocks.items() if abs(c.drift_ppm) > max_drift_ppm}
+    if not bad:
+        return
+    others = [n for n in clocks if n != reference]
+    scales = np.array([bad[n].scale for n in others if n in bad])
+    if len(others) > 1 and len(scales) == len(others) and np.ptp(scales) * 1e6 <= max_drift_ppm:
+        # every device disagrees with the reference alike: the reference's rate is wrong
+        scale = float(np.mean(scales))
+        name, implied_factor, who = reference, scale, f"every other device ({', '.join(others)})"
+    else:
+        name = next(iter(bad))
+        scale = bad[name].scale
+        implied_factor, who = 1.0 / scale, f"the reference {reference!r}"
+    rate = declared.get(name)
+    if rate:
+        what = (
+            f"declares {rate:g} Hz but its markers imply {rate * implied_factor:.6g} Hz "
+            f"against {who}"
+        )
+    else:
+        what = f"its clock runs {implied_factor:.6g}x as fast as {who} says it should"
+    raise SyncError(
+        f"{what} (a drift of {(scale - 1) * 1e6:+.0f} ppm; crystals drift < "
+        f"{max_drift_ppm:g} ppm): wrong sampling rate in the file?",
+        device=name,
+    )
 
 
 def sync_report(clocks: Mapping[str, ClockMap]) -> pd.DataFrame:

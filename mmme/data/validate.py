@@ -26,6 +26,9 @@ from mmme.errors import MMMEError, StoreFileError
 
 #: Flags that are errors; the others are warnings.
 ERROR_FLAGS: frozenset[str] = frozenset()
+#: Flags listed once per subject from the import report (with a guess at the intended subject)
+#: rather than once per row.
+_REPORTED_FLAGS: frozenset[str] = frozenset({"no_recording"})
 
 
 @dataclass
@@ -47,6 +50,8 @@ class Problem:
 def _annotation_problems(ann: Any) -> list[Problem]:
     out = []
     for flag, meaning in FLAGS.items():
+        if flag in _REPORTED_FLAGS:
+            continue
         for _, r in ann[has_flag(ann, flag)].iterrows():
             detail = meaning
             if flag == "type_disagrees_with_rule":
@@ -86,9 +91,25 @@ def _channel_problems(stream: SignalStream, label: str) -> list[Problem]:
     return out
 
 
+def _report_problems(report: dict[str, Any]) -> list[Problem]:
+    """Coding rows the import left out or could not attach (``import_report.json``)."""
+    out = []
+    for e in report.get("skipped", []):
+        if "problem" not in e:
+            continue
+        where = e.get("source") or f"subject {e.get('subject')}"
+        rows = e.get("rows")
+        if rows:  # "coding_file.xlsx rows 2, 5, 9"
+            where = f"{rows[0].rsplit(':', 1)[0]} rows " + ", ".join(
+                r.rsplit(":", 1)[-1] for r in rows
+            )
+        out.append(Problem(e.get("level", "warning"), e["problem"], where, e.get("reason", "")))
+    return out
+
+
 def validate_store(store: Store, check_signals: bool = True) -> list[Problem]:
     """Problems of an imported store: annotations, frames, channels, markers."""
-    out = _annotation_problems(store.annotations)
+    out = _report_problems(store.report) + _annotation_problems(store.annotations)
     for subject, session in store.sessions:
         ses = store.session(subject, session)
         for p in ses.meta.get("problems", []):
@@ -116,7 +137,7 @@ def validate_store(store: Store, check_signals: bool = True) -> list[Problem]:
 
 def validate_path(path: str | Path) -> list[Problem]:
     """Validate a store, a raw MMME folder or a coding file; never raises on bad data."""
-    from mmme.io.coding import read_coding_file
+    from mmme.io.coding import duplicate_reason, read_coding_file
     from mmme.io.mmme import import_mmme
 
     path = Path(path)
@@ -132,6 +153,10 @@ def validate_path(path: str | Path) -> list[Problem]:
         except MMMEError as exc:
             return [Problem("error", "unreadable", str(path), str(exc))]
         out = [Problem("error", "bad_row", e["source"], e["error"]) for e in errors]
+        out += [
+            Problem("warning", "duplicate_row", d["source"], duplicate_reason(d))
+            for d in coding.duplicates
+        ]
         return out + _annotation_problems(coding.annotations)
     if not path.is_dir():
         return [Problem("error", "missing", str(path), "no such file or folder")]

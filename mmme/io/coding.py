@@ -57,6 +57,9 @@ class CodingFile:
     annotations: pd.DataFrame
     has_type_column: bool
     quirks: list[dict[str, Any]] = field(default_factory=list)
+    #: Rows left out because they repeat an earlier row's event (same subject, marker and
+    #: onset/apex/offset stamps): ``{"source", "duplicate_of", "identical"}``.
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
 
 
 def stamp_seconds(stamp: str) -> float:
@@ -126,11 +129,49 @@ def read_coding_file(
             continue
         if rec is not None:
             records.append(rec)
+    records, duplicates = _drop_duplicates(records)
     ann = make_annotations(records)
     known = {"anger", "disgust", "fear", "happiness", "sadness", "surprise", "contempt", "tense"}
     for i in ann.index[~ann["emotion"].isin(known)]:
         ann.loc[i, "flags"] = ";".join(filter(None, [ann.loc[i, "flags"], "unknown_emotion"]))
-    return CodingFile(path=path, annotations=ann, has_type_column=has_type, quirks=quirks)
+    return CodingFile(
+        path=path,
+        annotations=ann,
+        has_type_column=has_type,
+        quirks=quirks,
+        duplicates=duplicates,
+    )
+
+
+#: What makes two coding rows the same event.
+_EVENT_KEY = ("subject", "marker", "onset_stamp", "apex_stamp", "offset_stamp")
+
+
+def _drop_duplicates(
+    records: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Keep the first row of each event; the others are listed (a repeated row would be counted
+    twice in every statistic and benchmark)."""
+    first: dict[tuple[Any, ...], dict[str, Any]] = {}
+    kept, dups = [], []
+    for rec in records:
+        key = tuple(rec[k] for k in _EVENT_KEY)
+        if key not in first:
+            first[key] = rec
+            kept.append(rec)
+            continue
+        other = first[key]
+        same = all(rec[k] == other[k] for k in rec if k != "source")
+        dups.append(
+            {"source": rec["source"], "duplicate_of": other["source"], "identical": same}
+        )
+    return kept, dups
+
+
+def duplicate_reason(dup: dict[str, Any]) -> str:
+    """One line on a dropped duplicate row."""
+    how = "repeats" if dup["identical"] else "codes the same event (frames) as, but differs from,"
+    return f"{how} row {str(dup['duplicate_of']).rsplit(':', 1)[-1]}; imported once"
 
 
 def _parse_row(

@@ -24,7 +24,14 @@ from mmme.data.streams import frame_intact
 from mmme.data.sync import NOISE_MARKERS, ClockMap, clean_markers, synchronize
 from mmme.errors import InputError, MMMEError
 from mmme.executor import Executor
-from mmme.io.coding import STAMP_RE, TIME_STAMP_TOLERANCE_S, CodingFile, read_coding_file
+from mmme.io.coding import (
+    STAMP_RE,
+    TIME_STAMP_TOLERANCE_S,
+    CodingFile,
+    duplicate_reason,
+    read_coding_file,
+)
+from mmme.io.layout import DEVICE_FOLDERS, channel_problems
 
 #: Marker -> stimulus category (shared README): 1 sad ... 8 surprise.
 CATEGORY_NAMES = {
@@ -240,14 +247,74 @@ def _open_eeg(path: Path) -> Any:
         from mmme.io.curry import read_curry
 
         return read_curry(path)
+    suffix = path.suffix.lower()
+    if suffix in (".edf", ".bdf"):
+        # MNE reads a cut EDF/BDF as a shorter recording, warning only (muted here)
+        check_edf_complete(path)
     try:
-        if path.suffix.lower() == ".edf":
-            return mne.io.read_raw_edf(path, **kw)
-        if path.suffix.lower() == ".bdf":
-            return mne.io.read_raw_bdf(path, **kw)
-        return mne.io.read_raw_eeglab(path, **kw)
+        if suffix == ".edf":
+            raw = mne.io.read_raw_edf(path, **kw)
+        elif suffix == ".bdf":
+            raw = mne.io.read_raw_bdf(path, **kw)
+        else:
+            raw = mne.io.read_raw_eeglab(path, **kw)
     except Exception as exc:  # MNE raises many types for damaged files
         raise InputError(f"cannot read EEG: {exc}", file=str(path)) from exc
+    if suffix == ".set":
+        _check_fdt_complete(path, raw)
+    return raw
+
+
+def check_edf_complete(path: Path) -> None:
+    """Raise unless an EDF/BDF file holds every data record its header announces.
+
+    The header gives the record count (bytes 236-244), each signal's samples per record and the
+    header size; 2 bytes a sample in EDF, 3 in BDF. A count of -1 (recording not closed) is
+    taken from the file size, which must then be whole records.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(256)
+        try:
+            header_bytes = int(head[184:192].decode("ascii").strip())
+            n_records = int(head[236:244].decode("ascii").strip())
+            record_s = float(head[244:252].decode("ascii").strip())
+            ns = int(head[252:256].decode("ascii").strip())
+            fh.seek(256 + ns * 216)
+            per_record = [int(fh.read(8).decode("ascii").strip()) for _ in range(ns)]
+        except (ValueError, UnicodeDecodeError):
+            raise InputError("not a readable EDF/BDF header", file=str(path)) from None
+    width = 3 if path.suffix.lower() == ".bdf" else 2
+    record_bytes = sum(per_record) * width
+    if header_bytes != 256 * (ns + 1) or record_bytes <= 0:
+        raise InputError(
+            f"EDF/BDF header is inconsistent ({ns} signals, {header_bytes} header bytes)",
+            file=str(path),
+        )
+    held = (size - header_bytes) / record_bytes
+    if n_records < 0:
+        n_records = int(held)
+    if held < n_records:
+        raise InputError(
+            f"file is truncated: its header announces {n_records} records "
+            f"({n_records * record_s:.1f} s), the file holds {held:.1f} "
+            f"({held * record_s:.1f} s; {size} of {header_bytes + n_records * record_bytes} bytes)",
+            file=str(path),
+        )
+
+
+def _check_fdt_complete(path: Path, raw: Any) -> None:
+    """Raise unless an EEGLAB data file (``.fdt``, float32) holds every sample."""
+    fdt = Path(raw.filenames[0]) if raw.filenames and raw.filenames[0] else None
+    if fdt is None or fdt.suffix.lower() != ".fdt" or not fdt.is_file():
+        return  # data inside the .set: MATLAB's reader already failed on a cut file
+    expected = 4 * raw.info["nchan"] * raw.n_times
+    if fdt.stat().st_size < expected:
+        raise InputError(
+            f"file is truncated: {fdt.stat().st_size} of {expected} bytes "
+            f"({raw.info['nchan']} channels x {raw.n_times} samples of float32)",
+            file=str(fdt),
+        )
 
 
 # --- BIOPAC -------------------------------------------------------------------------------------
@@ -481,6 +548,7 @@ def import_session(job: SessionJob) -> dict[str, Any]:
 
     if not markers:
         raise InputError("session has no recordings (video/, eeg/, physio/)", file=str(job.folder))
+    problems.extend(_completeness_problems(job.folder, streams, len(frames)))
 
     # the camera may record only during clips: match it on the codes it saw
     cleaned = {k: clean_markers(v) for k, v in markers.items()}
@@ -488,7 +556,11 @@ def import_session(job: SessionJob) -> dict[str, Any]:
     codes = {"video": set(cleaned["video"]["code"])} if "video" in cleaned else None
     if len(cleaned) > 1:
         clocks = synchronize(
-            cleaned, reference=reference, allow_truncated=job.allow_truncated, match_codes=codes
+            cleaned,
+            reference=reference,
+            allow_truncated=job.allow_truncated,
+            match_codes=codes,
+            declared_sfreq={k: float(m["sfreq"]) for k, m in streams.items()},
         )
     else:
         clocks = {reference: ClockMap.identity()}
@@ -564,6 +636,28 @@ def import_session(job: SessionJob) -> dict[str, Any]:
         "annotations": ann,
         "problems": problems,
     }
+
+
+def _completeness_problems(
+    folder: Path, streams: dict[str, dict[str, Any]], n_frames: int
+) -> list[dict[str, Any]]:
+    """Warnings for a device the session lacks and for expected channels a device lacks."""
+    out: list[dict[str, Any]] = []
+    present = {**{k: True for k in streams}, "video": n_frames > 0}
+    what = {"eeg": "EEG file", "physio": "BIOPAC .mat/.acq file", "video": "frame images"}
+    for dev, sub in DEVICE_FOLDERS.items():
+        if not present.get(dev):
+            out.append(
+                {
+                    "problem": "missing_recording",
+                    "level": "warning",
+                    "file": str(folder / sub),
+                    "detail": f"no {what[dev]}: the session has no {dev} recording",
+                }
+            )
+    for dev, st in streams.items():
+        out.extend(channel_problems(dev, list(st["ch_names"]), st["source"]))
+    return out
 
 
 def _n_samples(path: Path) -> int:
@@ -762,6 +856,10 @@ def import_mmme(
                 "has_type_column": coding.has_type_column,
                 "rows": int(len(ann)),
             }
+            w.report["skipped"].extend(
+                {"source": d["source"], "problem": "duplicate_row", "reason": duplicate_reason(d)}
+                for d in coding.duplicates
+            )
         n_sessions = Counter(subject for subject, _, _ in sessions)
         jobs = []
         for subject, session, folder in sessions:
@@ -809,16 +907,47 @@ def import_mmme(
         rest = ann[~ann["subject"].isin(list(n_sessions))]
         if len(rest):
             if sessions:
-                for subj in sorted(set(rest["subject"])):
-                    w.report["skipped"].append(
-                        {
-                            "subject": subj,
-                            "reason": "no recordings for this subject; "
-                            "annotations kept with trial-relative times only",
-                        }
-                    )
+                rest = _flag_without_recordings(rest, sorted(n_sessions), w.report)
             w.add_annotations(rest)
     return Store(store)
+
+
+def _flag_without_recordings(
+    rest: pd.DataFrame, recorded: list[str], report: dict[str, Any]
+) -> pd.DataFrame:
+    """Flag the coding rows of subjects that have no session folder (a misspelled ``S1`` for
+    ``S01`` would otherwise detach them silently) and report each subject, with a guess."""
+    import difflib
+
+    rest = rest.copy()
+    rest["flags"] = [
+        ";".join(filter(None, [str(f) if isinstance(f, str) else "", "no_recording"]))
+        for f in rest["flags"]
+    ]
+    for subj, rows in rest.groupby("subject", sort=True):
+        guess = _same_subject(str(subj), recorded) or difflib.get_close_matches(
+            str(subj), recorded, n=1
+        )
+        hint = f" (did you mean {guess[0]}?)" if guess else ""
+        report["skipped"].append(
+            {
+                "subject": str(subj),
+                "rows": [str(x) for x in rows["source"]],
+                "problem": "subject_without_recordings",
+                "reason": f"{len(rows)} coding row(s) of subject {subj}, which has no session "
+                f"folder{hint}; kept with trial-relative times only, flagged no_recording",
+            }
+        )
+    return rest
+
+
+def _same_subject(name: str, recorded: list[str]) -> list[str]:
+    """Recorded subjects that differ from ``name`` only in zero padding or case (``S1``/``s01``)."""
+
+    def norm(x: str) -> str:
+        return re.sub(r"(?<!\d)0+(?=\d)", "", x.strip().lower())
+
+    return [r for r in recorded if norm(r) == norm(name)]
 
 
 def _check_claims(
@@ -865,8 +994,8 @@ def _check_claims(
 def _run_job(job: SessionJob) -> dict[str, Any]:
     try:
         return import_session(job)
-    except MMMEError:
-        raise
+    except MMMEError as exc:
+        raise exc.add_context(f"subject {job.subject}, session {job.session}") from None
     except Exception as exc:
         raise InputError(
             f"session {job.subject}/{job.session}: {exc}", file=str(job.folder)
