@@ -17,7 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -316,11 +316,16 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def env(imported: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Env:
+def env(
+    imported: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Env]:
     raw, pristine = imported
     store = tmp_path / "cases" / "store"
     shutil.copytree(pristine, store)
-    return Env(tmp_path, raw, store, monkeypatch)
+    yield Env(tmp_path, raw, store, monkeypatch)
+    ro = tmp_path / "ro"
+    if ro.exists():  # writable again, so that pytest can clean up
+        ro.chmod(0o755)
 
 
 def _check(bad: Bad, code: int, stdout: str, stderr: str) -> None:
