@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
 
 from mmme.errors import MMMEError
 from mmme.executor import Executor
@@ -15,11 +18,34 @@ from mmme.executor import Executor
 console = Console()
 console_err = Console(stderr=True, soft_wrap=True)  # one message, one line
 
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line: an OS error as ``file: reason``, the others as their message."""
+    if isinstance(exc, OSError) and not isinstance(exc, MMMEError) and exc.strerror:
+        where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+        text = f"{where}: {exc.strerror}" if where else exc.strerror
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+class _OneLineErrors(TyperGroup):
+    """Every command: an mmme error or an OS error (read-only folder, full disk, missing
+    file) is one line on stderr and exit status 2, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (MMMEError, OSError) as exc:
+            _fail(exc)
+
+
 app = typer.Typer(
     name="mmme",
     help="Multimodal micro-expression toolkit: import, synthesize, validate, analyse.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=_OneLineErrors,
 )
 import_app = typer.Typer(help="Import a data set into an mmme store.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
@@ -35,8 +61,24 @@ def _executor(n_jobs: int | None, scheduler: str | None, dask_workers: int | Non
 
 
 def _fail(exc: Exception) -> NoReturn:
-    console_err.print(f"[bold red]error:[/bold red] {exc}")
+    # soft_wrap: one line whatever the terminal width; escape: brackets in a message are text
+    console_err.print(
+        f"[bold red]error:[/bold red] {escape(one_line(exc))}", soft_wrap=True, highlight=False
+    )
     raise typer.Exit(2)
+
+
+_COPY_FRAMES_HELP = "Hard-link (else copy) the frame files into the store: self-contained."
+
+
+def _into_store(store: Path, copy_frames: bool, run: Callable[[Path], Any]) -> Any:
+    """``run(store)``; with ``copy_frames`` into a hidden sibling first, then copied with the
+    frames inside the store."""
+    if not copy_frames:
+        return run(store)
+    from mmme.data.copyframes import with_copied_frames
+
+    return with_copied_frames(run, store)
 
 
 _PSEUDO_HELP = "Replace participant identifiers by stable salted codes everywhere."
@@ -53,6 +95,7 @@ def import_mmme_cmd(
     ),
     pseudonymize: bool = typer.Option(False, "--pseudonymize", help=_PSEUDO_HELP),
     salt: str | None = typer.Option(None, "--salt", help=_SALT_HELP),
+    copy_frames: bool = typer.Option(False, "--copy-frames", help=_COPY_FRAMES_HELP),
     n_jobs: int | None = NJobs,
     scheduler: str | None = Scheduler,
     dask_workers: int | None = DaskWorkers,
@@ -62,15 +105,15 @@ def import_mmme_cmd(
 
     try:
         with _executor(n_jobs, scheduler, dask_workers) as ex:
-            st = import_mmme(
+            st = _into_store(store, copy_frames, lambda target: import_mmme(
                 src,
-                store,
+                target,
                 executor=ex,
                 check_frames=not no_frame_check,
                 allow_truncated=allow_truncated,
                 pseudonymize=pseudonymize,
                 salt=salt,
-            )
+            ))
     except MMMEError as exc:
         _fail(exc)
     console.print(
@@ -101,10 +144,10 @@ def _print_import_warnings(st: Any) -> None:
 
 
 def _load_summary(path: Path) -> dict[str, Any]:
-    from mmme.data.store import Store, is_store
+    from mmme.data.store import Store, is_store, recover_store
     from mmme.data.summary import summarize
 
-    if is_store(path):
+    if is_store(path) or recover_store(path):
         st = Store(path)
         return summarize(st.annotations, st)
     if path.is_file():
@@ -425,6 +468,7 @@ def _classic_command(fmt: str, doc: str) -> None:
         no_frame_check: bool = typer.Option(False, help="Skip the truncation check of frames."),
         pseudonymize: bool = typer.Option(False, "--pseudonymize", help=_PSEUDO_HELP),
         salt: str | None = typer.Option(None, "--salt", help=_SALT_HELP),
+        copy_frames: bool = typer.Option(False, "--copy-frames", help=_COPY_FRAMES_HELP),
         n_jobs: int | None = NJobs,
         scheduler: str | None = Scheduler,
         dask_workers: int | None = DaskWorkers,
@@ -433,16 +477,16 @@ def _classic_command(fmt: str, doc: str) -> None:
 
         try:
             with _executor(n_jobs, scheduler, dask_workers) as ex:
-                st = import_classic(
+                st = _into_store(store, copy_frames, lambda target: import_classic(
                     FORMATS[fmt],
                     src,
-                    store,
+                    target,
                     sheet=sheet,
                     executor=ex,
                     check_frames=not no_frame_check,
                     pseudonymize=pseudonymize,
                     salt=salt,
-                )
+                ))
         except MMMEError as exc:
             _fail(exc)
         _imported(st)
@@ -474,14 +518,15 @@ def import_generic_cmd(
     trial: str | None = typer.Option(None, help="Trial name (default: the video's name)."),
     pseudonymize: bool = typer.Option(False, "--pseudonymize", help=_PSEUDO_HELP),
     salt: str | None = typer.Option(None, "--salt", help=_SALT_HELP),
+    copy_frames: bool = typer.Option(False, "--copy-frames", help=_COPY_FRAMES_HELP),
 ) -> None:
     """Import your own recording: a video or image folder, signals and an annotation sheet."""
     from mmme.io.generic import import_generic
 
     try:
-        st = import_generic(
+        st = _into_store(store, copy_frames, lambda target: import_generic(
             src,
-            store,
+            target,
             signals=signals,
             annotations=annotations,
             mapping=mapping,
@@ -493,7 +538,7 @@ def import_generic_cmd(
             trial=trial,
             pseudonymize=pseudonymize,
             salt=salt,
-        )
+        ))
     except MMMEError as exc:
         _fail(exc)
     _imported(st)
@@ -596,5 +641,5 @@ def score_recognition_cmd(
         )
 
 
-def main() -> None:  # pragma: no cover - console entry
+def main() -> None:  # pragma: no cover - console entry (``python -m mmme``)
     app()

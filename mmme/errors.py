@@ -68,3 +68,19 @@ class SyncError(MMMEError):
 
 class StoreError(MMMEError):
     """A store is missing, of an unknown version, or damaged."""
+
+
+class StoreFileError(StoreError):
+    """One file of a store is missing or damaged; names the file and what is wrong with it."""
+
+    def __init__(self, file: str, what: str) -> None:
+        self.file, self.what = str(file), what
+        super().__init__(f"{file}: {what}")
+
+
+class StoreLockedError(StoreError):
+    """Another process is writing the same store (its lock file names the PID)."""
+
+
+class DiskFullError(StoreError):
+    """Not enough free space to write a store; the partial store was removed."""

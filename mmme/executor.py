@@ -7,14 +7,19 @@ workers. Results always come back in input order, with a rich progress bar.
 from __future__ import annotations
 
 import os
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, TypeVar
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mmme._logging import logger
+from mmme.errors import MMMEError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -141,7 +146,9 @@ class Executor:
                     advance()
             elif self.backend == "processes":
                 workers = min(self._local_workers(), len(jobs))
-                with ProcessPoolExecutor(max_workers=workers) as pool:
+                with ProcessPoolExecutor(
+                    max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),)
+                ) as pool:
                     futs: dict[Future[Any], int] = {
                         pool.submit(call, job): i for i, job in enumerate(jobs)
                     }
@@ -149,6 +156,11 @@ class Executor:
                         for fut in as_completed(futs):
                             results[futs[fut]] = fut.result()
                             advance()
+                    except BrokenProcessPool as exc:
+                        raise MMMEError(
+                            f"{desc}: a worker process was killed (out of memory, a full disk "
+                            "under a memory-mapped write, or a signal)"
+                        ) from exc
                     except BaseException:
                         for f in futs:
                             f.cancel()
@@ -170,6 +182,37 @@ class Executor:
 
     def _progress(self, desc: str, total: int) -> _ProgressCtx:
         return _ProgressCtx(desc, total, self.progress)
+
+
+def _die_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
+    """Worker initializer: end this worker when the process that started the pool dies.
+
+    A killed import (``kill -9``) would otherwise leave its workers running or waiting forever
+    for jobs. On Linux the kernel sends SIGKILL when the parent dies (``PR_SET_PDEATHSIG``);
+    everywhere a daemon thread also polls the parent's PID (it covers non-Linux systems, a
+    parent that died before this ran, and start methods where the pool's parent is a fork
+    server).
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no libc prctl: the thread below does it
+            pass
+
+    def watch() -> None:
+        while True:
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+            time.sleep(poll_s)
+
+    threading.Thread(target=watch, name="mmme-parent-watch", daemon=True).start()
 
 
 class _StarCall:

@@ -23,7 +23,10 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    except OSError as exc:  # name the file being written, not our hidden temporary
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     os.close(fd)
     os.unlink(tmp)
     tmp_path = Path(tmp)

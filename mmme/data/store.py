@@ -9,8 +9,12 @@ store intact.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
+import json
 import os
+import re
 import shutil
+import time
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -19,10 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mmme._logging import logger
 from mmme.data.annotations import ANNOTATION_COLUMNS, make_annotations
 from mmme.data.streams import FrameTable, SignalStream, read_image
 from mmme.data.sync import ClockMap
-from mmme.errors import StoreError
+from mmme.errors import DiskFullError, StoreError, StoreFileError, StoreLockedError
 from mmme.utils import read_json, write_json, write_parquet
 
 FORMAT = "mmme-store"
@@ -66,9 +71,11 @@ class Store:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         meta_path = self.path / "store.json"
-        if not meta_path.is_file():
+        if not meta_path.is_file() and not recover_store(self.path):
             raise StoreError(f"{self.path} is not an mmme store (no store.json)")
-        self.meta: dict[str, Any] = read_json(meta_path)
+        self.meta: dict[str, Any] = read_store_json(meta_path)
+        if not isinstance(self.meta.get("sessions", []), list):
+            raise StoreFileError(meta_path, "'sessions' is not a list")
         if self.meta.get("format") != FORMAT or self.meta.get("version") != VERSION:
             raise StoreError(
                 f"{meta_path}: unknown store format {self.meta.get('format')!r} "
@@ -84,7 +91,7 @@ class Store:
         path = self.path / "annotations.parquet"
         if not path.exists():
             return make_annotations([])
-        return make_annotations(pd.read_parquet(path))
+        return make_annotations(read_store_parquet(path))
 
     @cached_property
     def trials(self) -> pd.DataFrame:
@@ -92,18 +99,23 @@ class Store:
         path = self.path / "trials.parquet"
         if not path.exists():
             return _typed(pd.DataFrame(columns=list(TRIAL_COLUMNS)), TRIAL_COLUMNS)
-        return _typed(pd.read_parquet(path), TRIAL_COLUMNS)
+        return _typed(read_store_parquet(path), TRIAL_COLUMNS)
 
     @property
     def sessions(self) -> list[tuple[str, str]]:
         """``(subject, session)`` of every session."""
-        return [(s["subject"], s["session"]) for s in self.meta.get("sessions", [])]
+        try:
+            return [(s["subject"], s["session"]) for s in self.meta.get("sessions", [])]
+        except (KeyError, TypeError):
+            raise StoreFileError(
+                self.path / "store.json", "a 'sessions' entry lacks subject or session"
+            ) from None
 
     @property
     def report(self) -> dict[str, Any]:
         """The import report (quirks fixed, rows skipped)."""
         path = self.path / "import_report.json"
-        return read_json(path) if path.exists() else {}
+        return read_store_json(path) if path.exists() else {}
 
     def session(self, subject: str, session: str = "1") -> Session:
         """Open one session."""
@@ -144,9 +156,12 @@ class Session:
     def __init__(self, store: Store, path: Path) -> None:
         self.store = store
         self.path = path
-        self.meta: dict[str, Any] = read_json(path / "session.json")
-        self.subject: str = self.meta["subject"]
-        self.session: str = self.meta["session"]
+        self.meta: dict[str, Any] = read_store_json(path / "session.json")
+        try:
+            self.subject: str = self.meta["subject"]
+            self.session: str = self.meta["session"]
+        except KeyError as exc:
+            raise StoreFileError(path / "session.json", f"no {exc.args[0]!r} entry") from None
 
     def __repr__(self) -> str:
         return f"<Session {self.subject}/{self.session}: streams {sorted(self.streams)}>"
@@ -154,7 +169,10 @@ class Session:
     @cached_property
     def clocks(self) -> dict[str, ClockMap]:
         """Device -> clock map onto the common clock."""
-        return {k: ClockMap.from_dict(v) for k, v in self.meta.get("clocks", {}).items()}
+        try:
+            return {k: ClockMap.from_dict(v) for k, v in self.meta.get("clocks", {}).items()}
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise StoreFileError(self.path / "session.json", f"bad clock entry ({exc})") from None
 
     @property
     def reference(self) -> str:
@@ -164,22 +182,29 @@ class Session:
     @cached_property
     def markers(self) -> pd.DataFrame:
         """Markers of every device: ``device, code, device_time_s, time_s``."""
-        return pd.read_parquet(self.path / "markers.parquet")
+        return read_store_parquet(self.path / "markers.parquet")
 
     @cached_property
     def streams(self) -> dict[str, SignalStream]:
         """Signal streams by name (``"eeg"``, ``"physio"``)."""
         out = {}
         for name, m in self.meta.get("streams", {}).items():
-            out[name] = SignalStream(
-                self.path / "signals" / f"{name}.npy",
-                m["ch_names"],
-                m["units"],
-                m["sfreq"],
-                self.clocks[m["device"]],
-                m["device"],
-                m.get("kind", name),
-            )
+            try:
+                path = self.path / "signals" / f"{name}.npy"
+                check_npy(path, len(m["ch_names"]))
+                out[name] = SignalStream(
+                    path,
+                    m["ch_names"],
+                    m["units"],
+                    m["sfreq"],
+                    self.clocks[m["device"]],
+                    m["device"],
+                    m.get("kind", name),
+                )
+            except (KeyError, TypeError) as exc:
+                raise StoreFileError(
+                    self.path / "session.json", f"stream {name!r}: bad or missing entry {exc}"
+                ) from None
         return out
 
     def stream_of(self, channel: str) -> SignalStream:
@@ -195,10 +220,17 @@ class Session:
         video = self.meta.get("video")
         if not video:
             return None
-        root = Path(video["frames_root"])
+        try:
+            root = Path(video["frames_root"])
+        except (KeyError, TypeError):
+            raise StoreFileError(
+                self.path / "session.json", "video entry lacks frames_root"
+            ) from None
         if not root.is_absolute():
             root = self.path / root
-        return FrameTable(self.path / "video" / "frames.parquet", root, video.get("fps"))
+        table = self.path / "video" / "frames.parquet"
+        parquet_rows(table)  # a missing or truncated table is named now, not deep in a stage
+        return FrameTable(table, root, video.get("fps"))
 
     @cached_property
     def trials(self) -> pd.DataFrame:
@@ -298,7 +330,12 @@ class StoreWriter:
     """Build a store in a temporary directory; swap it in atomically at :meth:`commit`.
 
     Use as a context manager: leaving the block with an exception removes the temporary
-    directory and leaves any existing store at ``path`` untouched.
+    directory and leaves any existing store at ``path`` untouched. Entering takes the store's
+    lock (``.STORE.lock``, next to it, naming the holder's PID): a second writer of the same
+    store waits up to ``wait_s`` and then refuses with :class:`StoreLockedError`. Holding the
+    lock, it removes what killed writers left behind (``.STORE.tmp-PID`` and the like, their PID
+    dead) and puts back a previous store orphaned by a kill inside the commit swap. A full disk
+    ends in :class:`DiskFullError` with the temporary removed.
 
     Parameters
     ----------
@@ -308,9 +345,13 @@ class StoreWriter:
         Name of the data set (``"mmme"``, ``"casme-ii"``, ...).
     source : str
         What was imported (a path), recorded in ``store.json``.
+    wait_s : float
+        How long to wait for another writer of the same store before refusing.
     """
 
-    def __init__(self, path: str | os.PathLike[str], dataset: str, source: str = "") -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], dataset: str, source: str = "", wait_s: float = 0.0
+    ) -> None:
         self.path = Path(path).absolute()
         if self.path.exists() and not is_store(self.path):
             if not self.path.is_dir():
@@ -322,26 +363,52 @@ class StoreWriter:
         self.dataset = dataset
         self.source = source
         self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        self._lock = StoreLock(self.path)
+        self.wait_s = wait_s
         self._sessions: list[dict[str, str]] = []
         self._trials: list[dict[str, Any]] = []
         self._annotations: list[pd.DataFrame] = []
         self.report: dict[str, Any] = {"quirks": [], "skipped": [], "sync": []}
 
     def __enter__(self) -> StoreWriter:
-        if self.tmp.exists():
-            shutil.rmtree(self.tmp)
-        self.tmp.mkdir(parents=True)
+        self._lock.acquire(self.wait_s)
+        try:
+            clean_stale(self.path)
+            if self.tmp.exists():
+                shutil.rmtree(self.tmp)
+            self.tmp.mkdir(parents=True)
+        except BaseException:
+            self._lock.release()
+            raise
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
-        if exc_type is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        elif self.tmp.exists():
-            try:
-                self.commit()
-            except BaseException:  # a failed final write must not leave the temp store behind
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        try:
+            if exc_type is not None:
                 shutil.rmtree(self.tmp, ignore_errors=True)
-                raise
+                if _disk_full(exc) or isinstance(exc, DiskFullError):
+                    raise self._disk_full(exc) from exc
+            elif self.tmp.exists():
+                try:
+                    self.commit()
+                except BaseException as failed:  # a failed final write must not leave the temp
+                    shutil.rmtree(self.tmp, ignore_errors=True)
+                    if _disk_full(failed):
+                        raise self._disk_full(failed) from failed
+                    raise
+        finally:
+            self._lock.release()
+
+    def _disk_full(self, exc: BaseException) -> DiskFullError:
+        kept = "the previous store is unchanged" if is_store(self.path) else "nothing was written"
+        if isinstance(exc, DiskFullError):  # a space check: its message says what and how much
+            what = str(exc)
+        else:
+            name = getattr(exc, "filename", None)
+            what = f"no space left on the device while writing {Path(name).name if name else 'it'}"
+        return DiskFullError(f"{self.path}: {what}; the partial import was removed and {kept}")
 
     def session_dir(self, subject: str, session: str) -> Path:
         d = self.tmp / "sessions" / str(subject) / str(session)
@@ -354,9 +421,7 @@ class StoreWriter:
         """A writable float32 memmap ``(n_samples, n_channels)`` for a stream, filled by chunks."""
         d = self.session_dir(subject, session) / "signals"
         d.mkdir(exist_ok=True)
-        return np.lib.format.open_memmap(
-            d / f"{name}.npy", mode="w+", dtype=np.float32, shape=(int(n_samples), int(n_channels))
-        )
+        return open_signal_memmap(d / f"{name}.npy", n_samples, n_channels)
 
     def add_session(
         self,
@@ -443,3 +508,320 @@ class StoreWriter:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(self.tmp, self.path)
         return Store(self.path)
+
+
+# --- damaged files: every read of a store file names the file and what is wrong -------------
+
+
+def read_store_json(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A store's JSON file (an object); :class:`StoreFileError` if missing or damaged."""
+    path = Path(path)
+    try:
+        obj = read_json(path)
+    except FileNotFoundError:
+        raise StoreFileError(path, "missing") from None
+    except UnicodeDecodeError:
+        raise StoreFileError(path, "not valid JSON (not UTF-8 text)") from None
+    except json.JSONDecodeError as exc:
+        raise StoreFileError(path, f"not valid JSON ({exc})") from None
+    except OSError as exc:
+        raise StoreFileError(path, f"unreadable ({exc.strerror})") from None
+    if not isinstance(obj, dict):
+        raise StoreFileError(path, f"not a JSON object but {type(obj).__name__}")
+    return obj
+
+
+def _parquet_error(path: Path, exc: BaseException) -> StoreFileError:
+    if isinstance(exc, FileNotFoundError):
+        return StoreFileError(path, "missing")
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    first = re.sub(r"^Could not open Parquet input source '.*?': ", "", first)
+    return StoreFileError(path, f"damaged Parquet file ({first})")
+
+
+def read_store_parquet(path: str | os.PathLike[str], **kwargs: Any) -> pd.DataFrame:
+    """``pd.read_parquet`` of a store file; :class:`StoreFileError` if missing or damaged."""
+    import pyarrow as pa
+
+    path = Path(path)
+    try:
+        return pd.read_parquet(path, **kwargs)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise _parquet_error(path, exc) from None
+
+
+def parquet_rows(path: str | os.PathLike[str]) -> int:
+    """Rows of a Parquet file, from its footer only (catches a truncated file cheaply)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise _parquet_error(path, exc) from None
+
+
+def check_npy(path: str | os.PathLike[str], n_channels: int | None = None) -> tuple[int, ...]:
+    """Shape of a signal ``.npy`` after checking its header against its size (header only).
+
+    Raises :class:`StoreFileError` for a missing, non-``.npy``, truncated, non-2-D file, an
+    object dtype, or a channel count other than ``n_channels``.
+    """
+    path = Path(path)
+    fmt = np.lib.format
+    try:
+        with open(path, "rb") as fh:
+            version = fmt.read_magic(fh)
+            reader = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+            shape, _, dtype = reader(fh)
+            data_start = fh.tell()
+            size = os.fstat(fh.fileno()).st_size
+    except FileNotFoundError:
+        raise StoreFileError(path, "missing") from None
+    except (ValueError, EOFError, SyntaxError) as exc:
+        raise StoreFileError(path, f"not a .npy array file ({exc})") from None
+    except OSError as exc:
+        raise StoreFileError(path, f"unreadable ({exc.strerror})") from None
+    if dtype.hasobject:
+        raise StoreFileError(path, "holds Python objects, not numbers")
+    if len(shape) != 2:
+        raise StoreFileError(path, f"shape {shape}, expected (n_samples, n_channels)")
+    expected = data_start + int(np.prod(shape)) * dtype.itemsize
+    if size < expected:
+        raise StoreFileError(
+            path, f"truncated: {size} bytes, its header says {shape} {dtype} ({expected} bytes)"
+        )
+    if n_channels is not None and shape[1] != n_channels:
+        raise StoreFileError(path, f"{shape[1]} channel column(s), session.json lists {n_channels}")
+    return tuple(int(v) for v in shape)
+
+
+# --- full disk: check before large writes, reserve the blocks of memory-mapped files ---------
+
+#: Free space kept beyond what a write needs (file system metadata, the small tables).
+SPACE_MARGIN = 16 * 2**20
+
+
+def _mb(n: float) -> str:
+    return f"{n / 2**20:.1f} MiB"
+
+
+def ensure_free_space(folder: str | os.PathLike[str], nbytes: int, what: str) -> None:
+    """:class:`DiskFullError` unless ``folder``'s file system has ``nbytes`` (+ a margin) free."""
+    free = shutil.disk_usage(folder).free
+    if nbytes + SPACE_MARGIN > free:
+        raise DiskFullError(
+            f"{what}: not enough free space: {_mb(nbytes)} to write (+{_mb(SPACE_MARGIN)} kept "
+            f"free), {_mb(free)} free on that disk"
+        )
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    return (
+        isinstance(exc, OSError)
+        and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        and not isinstance(exc, DiskFullError)
+    )
+
+
+def open_signal_memmap(path: str | os.PathLike[str], n_samples: int, n_channels: int) -> np.ndarray:
+    """A new writable float32 ``.npy`` memmap, its disk blocks reserved up front.
+
+    Writing through a memory map onto a full disk kills the process with SIGBUS; this checks the
+    free space first and reserves the whole file (``posix_fallocate``), so a full disk is a
+    :class:`DiskFullError` here instead.
+    """
+    path = Path(path)
+    n_samples, n_channels = int(n_samples), int(n_channels)
+    nbytes = 4 * n_samples * n_channels + 4096
+    ensure_free_space(path.parent, nbytes, f"signal file {path.name}")
+    mm = np.lib.format.open_memmap(
+        path, mode="w+", dtype=np.float32, shape=(n_samples, n_channels)
+    )
+    if hasattr(os, "posix_fallocate"):
+        fd = os.open(path, os.O_RDWR)
+        try:
+            os.posix_fallocate(fd, 0, os.fstat(fd).st_size)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                del mm
+                path.unlink(missing_ok=True)
+                raise DiskFullError(
+                    f"signal file {path.name}: no space left on the device for {_mb(nbytes)}"
+                ) from exc
+            # EOPNOTSUPP/EINVAL: the file system cannot reserve; the free-space check stands
+        finally:
+            os.close(fd)
+    return mm
+
+
+# --- one writer per store, and what killed writers leave behind ----------------------------
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks, writers are not serialised
+    fcntl = None  # type: ignore[assignment]
+
+
+class StoreLock:
+    """An exclusive ``flock`` on ``.STORE.lock`` next to the store; the file names the holder.
+
+    The lock dies with its process (the kernel drops it), so a killed import never leaves a
+    store locked. The file is removed on release; a waiter that locked a file just removed
+    retries on the new one.
+    """
+
+    def __init__(self, store: str | os.PathLike[str]) -> None:
+        self.store = Path(store).absolute()
+        self.path = self.store.with_name(f".{self.store.name}.lock")
+        self.fd: int | None = None
+
+    def holder(self) -> str:
+        """The PID written in the lock file (``"unknown"`` if unreadable)."""
+        try:
+            pid = self.path.read_text().strip()
+        except OSError:
+            pid = ""
+        return pid if pid.isdigit() else "unknown"
+
+    def acquire(self, wait_s: float = 0.0) -> None:
+        if fcntl is None or self.fd is not None:
+            return
+        self.store.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:  # name the store's folder, not our hidden lock file
+                raise OSError(exc.errno, exc.strerror, str(self.store.parent)) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                if time.monotonic() >= deadline:
+                    raise StoreLockedError(
+                        f"{self.store}: another import (PID {self.holder()}) is writing this "
+                        f"store (lock {self.path}); wait for it to finish"
+                    ) from None
+                time.sleep(0.1)
+                continue
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:  # the previous holder removed the file after we opened it
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            self.fd = fd
+            return
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        self.path.unlink(missing_ok=True)
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+        self.fd = None
+
+    def __enter__(self) -> StoreLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _leftovers(store: Path) -> list[tuple[Path, str, bool]]:
+    """``(path, kind, stale)`` of the temporaries writers of ``store`` left next to it.
+
+    ``.STORE.tmp-PID`` (a store being built), ``.STORE.old-PID`` (the previous store during the
+    commit swap), ``.STORE.raw-PID`` / ``.STORE.copy-PID`` (an import before pseudonymization or
+    frame copying) and those of their own writers (``..STORE.raw-PID.tmp-PID``, their locks);
+    stale when none of the PIDs in the name is alive.
+    """
+    pattern = re.compile(
+        r"\.+" + re.escape(store.name) + r"((?:\.(?:tmp|old|raw|copy)-\d+)+)(\.lock)?"
+    )
+    out = []
+    try:
+        entries = list(store.parent.iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        m = pattern.fullmatch(entry.name)
+        if m is None:
+            continue
+        tokens = re.findall(r"\.(tmp|old|raw|copy)-(\d+)", m.group(1))
+        stale = not any(_pid_alive(int(pid)) for _, pid in tokens)
+        top = len(tokens) == 1 and entry.name.startswith(f".{store.name}.") and not m.group(2)
+        out.append((entry, tokens[0][0] if top else "nested", stale))
+    return out
+
+
+def clean_stale(store: str | os.PathLike[str]) -> list[str]:
+    """Remove the leftovers of killed writers of ``store``; restore an orphaned previous store.
+
+    Call it holding the store's lock. A kill between the two renames of the commit swap leaves
+    no store at the path and the previous one in ``.STORE.old-PID``: that one is moved back (the
+    interrupted import never committed). Returns what was done, one line each (also logged).
+    """
+    store = Path(store).absolute()
+    done = []
+    stale = [(p, kind) for p, kind, dead in _leftovers(store) if dead]
+    olds = sorted(
+        (p for p, kind in stale if kind == "old" and is_store(p)),
+        key=lambda p: p.stat().st_mtime,
+    )
+    if olds and not store.exists():
+        os.replace(olds[-1], store)
+        done.append(f"restored the previous store {store} from {olds[-1].name} (import killed)")
+    for p, _ in stale:
+        if not p.exists() and not p.is_symlink():
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        done.append(f"removed {p.name}, left by a killed import")
+    for line in done:
+        logger.warning(line)
+    return done
+
+
+def recover_store(store: str | os.PathLike[str]) -> bool:
+    """Put back a store orphaned by a kill inside the commit swap; whether one was restored.
+
+    Does nothing when the store exists, has no orphan, or another writer holds its lock.
+    """
+    store = Path(store).absolute()
+    if store.exists() or not any(
+        kind == "old" and dead for _, kind, dead in _leftovers(store)
+    ):
+        return False
+    lock = StoreLock(store)
+    try:
+        lock.acquire()
+    except (StoreLockedError, OSError):
+        return False
+    try:
+        clean_stale(store)
+    finally:
+        lock.release()
+    return is_store(store)

@@ -11,9 +11,18 @@ from typing import Any
 import numpy as np
 
 from mmme.data.annotations import FLAGS, has_flag
-from mmme.data.store import Store, is_store
+from mmme.data.store import (
+    FRAME_COLUMNS,
+    Store,
+    check_npy,
+    is_store,
+    parquet_rows,
+    read_store_json,
+    read_store_parquet,
+    recover_store,
+)
 from mmme.data.streams import SignalStream
-from mmme.errors import MMMEError
+from mmme.errors import MMMEError, StoreFileError
 
 #: Flags that are errors; the others are warnings.
 ERROR_FLAGS: frozenset[str] = frozenset()
@@ -132,7 +141,10 @@ def validate_path(path: str | Path) -> list[Problem]:
     from mmme.io.mmme import import_mmme
 
     path = Path(path)
-    if is_store(path):
+    if is_store(path) or _store_without_meta(path) or recover_store(path):
+        damaged = store_file_problems(path)
+        if damaged:  # the content checks below need intact files
+            return damaged
         return validate_store(Store(path))
     if path.is_file():
         errors: list[dict[str, Any]] = []
@@ -172,3 +184,105 @@ def validate_path(path: str | Path) -> list[Problem]:
         except MMMEError as exc:
             return [Problem("error", type(exc).__name__, str(path), str(exc))]
         return validate_store(store)
+
+
+def _store_without_meta(path: Path) -> bool:
+    """A store whose ``store.json`` is gone (its other files are there)."""
+    tables = ("trials.parquet", "annotations.parquet", "import_report.json")
+    return (path / "sessions").is_dir() and any((path / f).is_file() for f in tables)
+
+
+#: Columns each table of a store must have.
+_TABLE_COLUMNS = {
+    "markers.parquet": ("device", "code", "device_time_s", "time_s"),
+    "frames.parquet": FRAME_COLUMNS,
+}
+
+
+def store_file_problems(path: str | Path) -> list[Problem]:
+    """Every missing or damaged file of a store, each named (``damaged_file``).
+
+    Reads every JSON and Parquet file whole, checks each ``.npy`` header against its size and
+    the channels ``session.json`` lists, the frame and marker tables' columns, and that the
+    frame files the frame table names exist. An empty list means the files are intact.
+    """
+    path = Path(path)
+    out: list[Problem] = []
+
+    def bad(exc: StoreFileError) -> None:
+        out.append(Problem("error", "damaged_file", exc.file, exc.what))
+
+    def table(file: Path, required: bool = True) -> Any:
+        if not required and not file.exists():
+            return None
+        try:
+            df = read_store_parquet(file)
+        except StoreFileError as exc:
+            return bad(exc)
+        missing = [c for c in _TABLE_COLUMNS.get(file.name, ()) if c not in df.columns]
+        if missing:
+            bad(StoreFileError(file, f"lacks column(s) {missing}"))
+        return df
+
+    try:
+        meta = read_store_json(path / "store.json")
+    except StoreFileError as exc:
+        bad(exc)
+        meta = None
+    table(path / "annotations.parquet", required=False)
+    table(path / "trials.parquet", required=False)
+    if (path / "import_report.json").exists():
+        try:
+            read_store_json(path / "import_report.json")
+        except StoreFileError as exc:
+            bad(exc)
+    if meta is None:
+        return out
+    try:
+        store = Store(path)
+        sessions = store.sessions
+    except StoreFileError as exc:
+        bad(exc)
+        return out
+    for subject, session in sessions:
+        d = path / "sessions" / str(subject) / str(session)
+        try:
+            smeta = read_store_json(d / "session.json")
+            _ = store.session(subject, session).clocks  # its required entries
+        except StoreFileError as exc:
+            bad(exc)
+            continue
+        table(d / "markers.parquet")
+        for name, m in (smeta.get("streams") or {}).items():
+            try:
+                check_npy(d / "signals" / f"{name}.npy", len(m.get("ch_names", [])) or None)
+            except StoreFileError as exc:
+                bad(exc)
+        video = smeta.get("video")
+        if video:
+            out.extend(_frame_problems(store, subject, session, d))
+    return out
+
+
+def _frame_problems(store: Store, subject: str, session: str, d: Path) -> list[Problem]:
+    """The frame table of a session, and the frame files it names (missing ones counted)."""
+    file = d / "video" / "frames.parquet"
+    try:
+        parquet_rows(file)
+        ses = store.session(subject, session)
+        ft = ses.frames
+        assert ft is not None
+        df = read_store_parquet(file)
+    except StoreFileError as exc:
+        return [Problem("error", "damaged_file", exc.file, exc.what)]
+    missing_cols = [c for c in FRAME_COLUMNS if c not in df.columns]
+    if missing_cols:
+        return [Problem("error", "damaged_file", str(file), f"lacks column(s) {missing_cols}")]
+    if not ft.root.is_dir():
+        return [Problem("error", "missing_frames", str(file),
+                        f"frames_root {ft.root} is not a folder ({len(df)} frames)")]
+    gone = [p for p in df["path"].astype(str) if not (ft.root / p).is_file()]
+    if gone:
+        return [Problem("error", "missing_frames", str(file),
+                        f"{len(gone)} of {len(df)} frame files missing, first {ft.root / gone[0]}")]
+    return []

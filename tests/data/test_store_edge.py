@@ -9,7 +9,7 @@ import pytest
 
 import mmme.data.store as store_mod
 from mmme.data.store import Store, StoreWriter
-from mmme.errors import StoreError
+from mmme.errors import DiskFullError, StoreError
 
 
 def _write(path: Path, trial: str) -> Store:
@@ -34,7 +34,7 @@ def test_failed_final_write_keeps_previous_store_and_no_temp(tmp_path, monkeypat
         return real(p, *a, **kw)
 
     monkeypatch.setattr(store_mod, "write_parquet", disk_full)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(DiskFullError, match="no space left.*previous store is unchanged"):
         _write(path, "102")
     assert _listing(path) == before
     assert Store(path).trials["trial"].tolist() == ["101"]
