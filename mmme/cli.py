@@ -123,24 +123,29 @@ def import_mmme_cmd(
     _print_import_warnings(st)
 
 
+def _warn(text: str) -> None:
+    """A warning line on stderr: never wrapped, brackets in it are text, not markup."""
+    console_err.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def _print_import_warnings(st: Any) -> None:
     """What the import left out or could not attach, and the recordings' gaps, one line each."""
     skipped = [e for e in st.report.get("skipped", []) if "problem" in e]
     dups = [e for e in skipped if e["problem"] == "duplicate_row"]
     if dups:
-        console_err.print(
+        _warn(
             f"warning: {len(dups)} duplicate coding row(s) imported once: "
             + ", ".join(e["source"] for e in dups)
         )
     for e in skipped:
         if e["problem"] != "duplicate_row":
-            console_err.print(f"warning: {e['reason']}")
+            _warn(f"warning: {e['reason']}")
     for subject, session in st.sessions:
         for p in st.session(subject, session).meta.get("problems", []):
             if p["problem"] in ("missing_recording", "missing_channels"):
-                console_err.print(f"warning: {p['file']}: {p['detail']}")
+                _warn(f"warning: {p['file']}: {p['detail']}")
     if skipped:
-        console_err.print(f"(`mmme validate {st.path}` lists every problem)")
+        _warn(f"(`mmme validate {st.path}` lists every problem)")
 
 
 def _load_summary(path: Path) -> dict[str, Any]:
@@ -637,7 +642,8 @@ def score_recognition_cmd(
     )
     for label, c in res["per_class"].items():
         console.print(
-            f"  {label:12s} F1 {c['f1']:.4f}  recall {c['recall']:.4f}  support {c['support']}"
+            f"  {label:12s} F1 {c['f1']:.4f}  recall {c['recall']:.4f}  support {c['support']}",
+            markup=False,
         )
 
 

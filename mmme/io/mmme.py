@@ -19,7 +19,7 @@ import pandas as pd
 
 from mmme._logging import logger
 from mmme.data.annotations import make_annotations
-from mmme.data.store import Store, StoreWriter
+from mmme.data.store import Store, StoreWriter, open_signal_memmap
 from mmme.data.streams import frame_intact
 from mmme.data.sync import NOISE_MARKERS, ClockMap, clean_markers, synchronize
 from mmme.errors import InputError, MMMEError
@@ -407,9 +407,7 @@ def _write_eeg(
     names = [c for c in raw.ch_names if c.lower() != "trigger"]
     picks = [raw.ch_names.index(c) for c in names]
     n, sfreq = int(raw.n_times), float(raw.info["sfreq"])
-    mm = np.lib.format.open_memmap(
-        sig_dir / "eeg.npy", mode="w+", dtype=np.float32, shape=(n, len(names))
-    )
+    mm = open_signal_memmap(sig_dir / "eeg.npy", n, len(names))
     lo, hi = np.full(len(names), np.inf), np.full(len(names), -np.inf)
     step = int(60 * sfreq)
     for a in range(0, n, step):
@@ -467,9 +465,7 @@ def _write_physio(
         )
     keep = [j for j in range(data.shape[1]) if j not in bits]
     n = int(data.shape[0])
-    out = np.lib.format.open_memmap(
-        sig_dir / "physio.npy", mode="w+", dtype=np.float32, shape=(n, len(keep))
-    )
+    out = open_signal_memmap(sig_dir / "physio.npy", n, len(keep))
     events: list[tuple[int, int]] = []
     last = 0  # trigger code of the sample before the current chunk
     lo, hi = np.full(len(keep), np.inf), np.full(len(keep), -np.inf)
