@@ -379,18 +379,34 @@ _CLASSIC_HELP = {
     "samm-lv": "SAMM long videos, 200 fps: 006_1/006_1_NNNN.jpg + the long-video sheet.",
     "smic-e": "SMIC-E HS, 100 fps: clip folders of images + the OnsetF/OffsetF/FirstF sheet.",
     "cas-me-2": "CAS(ME)^2, 30 fps: rawpic/sNN/NN_CODE.../imgN.jpg + code_final.xlsx.",
-    "cas-me-3": "CAS(ME)^3 part A or C, 30 fps: spNO.N/<clip>/color/N.jpg + the label sheet.",
+    "cas-me-3": "CAS(ME)^3 part A, 30 fps: spNO.N/<clip>/color/N.jpg + the label workbook.",
     "mmew": "MMEW, 90 fps: Micro_Expression/<emotion>/<clip>/N.jpg + the label sheet.",
     "4dme": "4DME 2D frames, 60 fps: <fold_name>/N.jpg + the sub_ID/fold_name sheet.",
 }
 
 
+_RELEASE_HELP = {
+    "casme-ii": "Which release: raw (CASME2_RAW_selected) or cropped (Cropped); needed when the "
+    "tree holds both.",
+    "cas-me-2": "Which release: raw (rawpic, the default), cropped or selected (selectedpic).",
+    "mmew": "Which release: micro (Micro_Expression, the default) or macro (Macro_Expression).",
+}
+_NO_REL = "Not used by this data set (one release)."
+_STRICT_HELP = "Fail (nothing written) if any row is repaired or skipped, or a frame is damaged."
+
+
 def _imported(st: Any) -> None:
     rep = st.report
+    clips = rep.get("clips")
+    coded = f" ({clips['coded']} coded, {clips['uncoded']} uncoded)" if clips else ""
+    repaired = len({r.get("source") for r in rep.get("repaired", [])})
+    n_damaged = len(rep.get("damaged_frames", []))
+    damaged = f", {n_damaged} damaged frame(s)" if n_damaged else ""
     console.print(
-        f"imported {len(st.sessions)} session(s), {len(st.trials)} trial(s), "
-        f"{len(st.annotations)} event(s) into {st.path}; {len(rep.get('quirks', []))} quirk(s) "
-        f"fixed, {len(rep.get('skipped', []))} row(s) skipped (see import_report.json)"
+        f"imported {len(st.sessions)} session(s), {len(st.trials)} trial(s){coded}, "
+        f"{len(st.annotations)} event(s) into {st.path}; {repaired} row(s) repaired, "
+        f"{len(rep.get('skipped', []))} row(s) skipped{damaged}, {len(rep.get('quirks', []))} "
+        "quirk(s) (see import_report.json; `mmme validate` lists them)"
     )
 
 
@@ -404,6 +420,8 @@ def _classic_command(fmt: str, doc: str) -> None:
         no_frame_check: bool = typer.Option(False, help="Skip the truncation check of frames."),
         pseudonymize: bool = typer.Option(False, "--pseudonymize", help=_PSEUDO_HELP),
         salt: str | None = typer.Option(None, "--salt", help=_SALT_HELP),
+        release: str | None = typer.Option(None, "--release", help=_RELEASE_HELP.get(fmt, _NO_REL)),
+        strict: bool = typer.Option(False, "--strict", help=_STRICT_HELP),
         n_jobs: int | None = NJobs,
         scheduler: str | None = Scheduler,
         dask_workers: int | None = DaskWorkers,
@@ -421,6 +439,8 @@ def _classic_command(fmt: str, doc: str) -> None:
                     check_frames=not no_frame_check,
                     pseudonymize=pseudonymize,
                     salt=salt,
+                    release=release,
+                    strict=strict,
                 )
         except MMMEError as exc:
             _fail(exc)

@@ -62,6 +62,7 @@ FLAGS: dict[str, str] = {
     "au_alternatives": "the AU cell lists alternatives (R12 or R15), kept joined by '|'",
     "aus_unreadable": "the AU cell could not be read; kept in the notes, AUs left empty",
     "combined_emotion": "several emotion labels joined by '+' (Surprise+Positive)",
+    "type_unreadable": "the expression-type cell is not Micro/Macro; the data set's default used",
 }
 
 ME_MAX_DURATION_MS = 500

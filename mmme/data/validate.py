@@ -56,6 +56,24 @@ def _annotation_problems(ann: Any) -> list[Problem]:
     return out
 
 
+def _report_problems(report: dict[str, Any]) -> list[Problem]:
+    """The rows an import repaired or skipped, and the damaged frames it listed
+    (``import_report.json``), as warnings naming file:row and the reason."""
+    out = []
+    for r in report.get("repaired", []):
+        where = r.get("source") or f"{r.get('file')}:{r.get('row')}"
+        out.append(Problem("warning", "repaired_row", where, f"{r['flag']}: {r['reason']}"))
+    for r in report.get("skipped", []):
+        if r.get("row") is not None:
+            where = r.get("source") or f"{r.get('file')}:{r['row']}"
+        else:
+            where = str(r.get("file") or r.get("subject") or r.get("stream") or "import")
+        out.append(Problem("warning", "skipped_row", where, str(r.get("reason", ""))))
+    for r in report.get("damaged_frames", []):
+        out.append(Problem("warning", "damaged_frame", str(r["file"]), str(r["reason"])))
+    return out
+
+
 def _channel_problems(stream: SignalStream, label: str) -> list[Problem]:
     """NaN and flat channels of a stream, scanned once in 5-minute chunks of all channels."""
     n = len(stream.ch_names)
@@ -79,7 +97,7 @@ def _channel_problems(stream: SignalStream, label: str) -> list[Problem]:
 
 def validate_store(store: Store, check_signals: bool = True) -> list[Problem]:
     """Problems of an imported store: annotations, frames, channels, markers."""
-    out = _annotation_problems(store.annotations)
+    out = _annotation_problems(store.annotations) + _report_problems(store.report)
     for subject, session in store.sessions:
         ses = store.session(subject, session)
         for p in ses.meta.get("problems", []):
