@@ -85,7 +85,7 @@ def _load_summary(path: Path) -> dict[str, Any]:
 
     if is_store(path):
         st = Store(path)
-        return summarize(st.annotations, st)
+        return {**summarize(st.annotations, st), "clips": _clip_counts(st)}
     if path.is_file():
         from mmme.io.coding import read_coding_file
 
@@ -97,6 +97,14 @@ def _load_summary(path: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="mmme-info-") as tmp:
         st = import_mmme(path, Path(tmp) / "store", executor=Executor(progress=False))
         return summarize(st.annotations, st)
+
+
+def _clip_counts(st: Any) -> dict[str, int]:
+    """Trials with and without a coded expression (spotting counts false positives on both)."""
+    t, a = st.trials, st.annotations
+    keys = set(zip(a["subject"], a["session"], a["trial"], strict=True))
+    coded = sum((r.subject, r.session, r.trial) in keys for r in t.itertuples())
+    return {"coded": int(coded), "uncoded": int(len(t) - coded)}
 
 
 @app.command()
@@ -115,6 +123,9 @@ def info(
         typer.echo(json.dumps(summary, indent=2))
     else:
         print_summary(summary, console, title=str(path))
+        if "clips" in summary:
+            c = summary["clips"]
+            console.print(f"clips/trials: {c['coded']} coded, {c['uncoded']} uncoded")
 
 
 @app.command()

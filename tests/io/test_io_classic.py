@@ -590,3 +590,44 @@ def test_each_importer_is_import_classic_bound_to_its_documented_format(tmp_path
     assert via_wrapper.meta["dataset"] == direct.meta["dataset"] == "casme-ii"
     pd.testing.assert_frame_equal(via_wrapper.annotations, direct.annotations)
     pd.testing.assert_frame_equal(via_wrapper.trials, direct.trials)
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_cli_import_counts_validate_lists_strict_fails_info_shows_clips(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from mmme.cli import app
+
+    runner = CliRunner()
+    root = casme2_tree(tmp_path / "c2", cropped=True)
+    store = tmp_path / "store"
+    r = runner.invoke(app, ["import", "casme-ii", str(root), str(store), "-j", "1"])
+    assert r.exit_code == 2 and "--release" in r.output
+    args = ["import", "casme-ii", str(root), str(store), "-j", "1", "--release", "raw"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "4 trial(s) (3 coded, 1 uncoded), 3 event(s)" in text
+    assert "2 row(s) repaired, 1 row(s) skipped" in text
+    r = runner.invoke(app, ["validate", str(store), "--json"])
+    assert r.exit_code == 0, r.output
+    probs = json.loads(r.output)
+    listed = [(p["kind"], p["where"]) for p in probs if p["kind"].endswith("_row")]
+    assert listed == [
+        ("repaired_row", "CASME2-coding-20140508.xlsx:3"),
+        ("repaired_row", "CASME2-coding-20140508.xlsx:4"),
+        ("skipped_row", "CASME2-coding-20140508.xlsx:5"),
+    ]
+    detail = {p["where"]: p["detail"] for p in probs if p["kind"].endswith("_row")}
+    assert detail["CASME2-coding-20140508.xlsx:4"].startswith("frame_clamped: offset frame 45")
+    assert "EP99_01" in detail["CASME2-coding-20140508.xlsx:5"]
+    r = runner.invoke(app, [*args, "--strict"])
+    assert r.exit_code == 2 and "--strict: 2 repaired row(s), 1 skipped row(s)" in r.output
+    r = runner.invoke(app, ["info", str(store)])
+    assert r.exit_code == 0 and "3 coded, 1 uncoded" in r.output
+    r = runner.invoke(app, ["info", str(store), "--json"])
+    assert json.loads(r.output)["clips"] == {"coded": 3, "uncoded": 1}
