@@ -391,6 +391,8 @@ _CLASSIC_HELP = {
     "smic-e": "SMIC-E HS, 100 fps: clip folders of images + the OnsetF/OffsetF/FirstF sheet.",
     "cas-me-2": "CAS(ME)^2, 30 fps: rawpic/sNN/NN_CODE.../imgN.jpg + code_final.xlsx.",
     "cas-me-3": "CAS(ME)^3 part A, 30 fps: spNO.N/<clip>/color/N.jpg + the label workbook.",
+    "cas-me-3-c": "CAS(ME)^3 part C, 30 fps + 200 Hz PPG/RSP/ECG/EDA: <sub>/color/N.jpg, "
+    "<sub>/*.txt + the mockCrimeME sheet.",
     "mmew": "MMEW, 90 fps: Micro_Expression/<emotion>/<clip>/N.jpg + the label sheet.",
     "4dme": "4DME 2D frames, 60 fps: <fold_name>/N.jpg + the sub_ID/fold_name sheet.",
 }
