@@ -97,7 +97,11 @@ def _channel_problems(stream: SignalStream, label: str) -> list[Problem]:
 
 def validate_store(store: Store, check_signals: bool = True) -> list[Problem]:
     """Problems of an imported store: annotations, frames, channels, markers."""
-    out = _annotation_problems(store.annotations) + _report_problems(store.report)
+    report = store.report
+    # a repaired row is listed once, with the import's reason, not again by its flag
+    repaired = {(r.get("source"), r.get("flag")) for r in report.get("repaired", [])}
+    out = [p for p in _annotation_problems(store.annotations) if (p.where, p.kind) not in repaired]
+    out += _report_problems(report)
     for subject, session in store.sessions:
         ses = store.session(subject, session)
         for p in ses.meta.get("problems", []):

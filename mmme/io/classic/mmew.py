@@ -45,9 +45,13 @@ def subject_dirs(subject: str) -> list[str]:
 
 
 def clip_id(parts: tuple[str, ...]) -> tuple[str, str] | None:
-    """``(..., "happiness", "S13-07-001")`` -> ``("S13", "S13-07-001")``."""
+    """``(..., "happiness", "S13-07-001")`` -> ``("S13", "S13-07-001")``; a macro clip
+    ``("Macro_Expression", "S01", "anger")`` -> ``("S01", "anger")``."""
     m = re.match(r"s(\d+)[-_]", parts[-1], re.IGNORECASE)
-    return (f"S{int(m.group(1)):02d}", parts[-1]) if m else None
+    if m:
+        return f"S{int(m.group(1)):02d}", parts[-1]
+    p = re.fullmatch(r"s(\d+)", parts[-2], re.IGNORECASE) if len(parts) >= 2 else None
+    return (f"S{int(p.group(1)):02d}", parts[-1]) if p else None
 
 
 def read_sheet(path: Path, report: dict[str, Any]) -> list[SheetRow]:
