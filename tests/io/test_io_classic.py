@@ -216,6 +216,13 @@ def test_strict_makes_any_repair_or_skip_an_error_and_keeps_the_store(tmp_path):
     write_rows(clean / "CASME2-coding-20140508.xlsx", [CASME2_HEADER, good])
     st = import_casme2(clean, tmp_path / "s2", executor=INLINE, strict=True)
     assert frame_idx(st.annotations) == [[1, 4, 7]]
+    # one repaired row alone (apex "/") is enough to fail
+    write_rows(clean / "CASME2-coding-20140508.xlsx",
+               [CASME2_HEADER, good, [1, "EP02_01f", None, 2, "/", 6]])  # fmt: skip
+    with pytest.raises(InputError, match=r"1 repaired row\(s\), 0 skipped.*xlsx:3: repaired "
+                       r"\(apex_estimated\)"):  # fmt: skip
+        import_casme2(clean, tmp_path / "s2", executor=INLINE, strict=True)
+    assert frame_idx(Store(tmp_path / "s2").annotations) == [[1, 4, 7]]
 
 
 def test_damaged_frame_is_listed_not_fatal(tmp_path):
