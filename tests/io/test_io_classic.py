@@ -190,6 +190,14 @@ def test_casme2_unusable_row_is_skipped_and_named(tmp_path, row, reason):
     assert reason in sk[1]["reason"] and sk[1]["row"] == 6 and sk[1]["sheet"] == "Sheet1"
 
 
+def test_casme2_offset_zero_takes_the_apex(tmp_path):
+    row = [1, "EP02_01f", None, 47, 50, 0, None, "4", "disgust"]
+    st = import_casme2(casme2_tree(tmp_path / "c2", [row]), tmp_path / "s", executor=INLINE)
+    r = by_source(st).loc["CASME2-coding-20140508.xlsx:6"]
+    assert (r["onset_frame"], r["apex_frame"], r["offset_frame"]) == (1, 4, 4)
+    assert r["flags"] == "offset_from_apex"
+
+
 def test_unreadable_au_cell_is_kept_and_flagged(tmp_path):
     row = [1, "EP02_01f", None, 47, 50, 60, None, "X9", "disgust"]
     st = import_casme2(casme2_tree(tmp_path / "c2", [row]), tmp_path / "s", executor=INLINE)

@@ -6,8 +6,10 @@ folder ``sub01``). Two releases, chosen with ``release``: ``raw``
 (``CASME2_RAW_selected/sub01/EP02_01f/img46.jpg``) and ``cropped``
 (``Cropped/sub01/EP02_01f/reg_img46.jpg``); ``N`` in the file name is the number the sheet's frame
 columns use. A tree holding both needs the choice. Repairs: apex ``/`` (21 rows: estimated as the
-middle frame, ``apex_estimated``); an offset beyond the clip's last frame (the one the field's
-loaders correct by hand: clamped, ``frame_clamped``).
+middle frame, ``apex_estimated``); offset ``0`` (the apex, ``offset_from_apex``); an offset beyond
+the clip's last frame (clamped, ``frame_clamped``). The offset the field's loaders correct by hand
+is repaired by these rules when it lies beyond the clip or is 0; one before its onset is skipped
+(listed).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ ALIASES = {
     "emotion": ("Estimated Emotion", "Emotion"),
 }
 REQUIRED = ("subject", "filename", "onset", "apex", "offset")
+#: Frames are numbered from 1 (or later): an offset 0 was not coded, the apex is used.
+SENTINELS = {"offset": (0,)}
 RELEASES = {
     "raw": ("casme2_raw*", "casme2-raw*", "casme_ii_raw*", "raw*"),
     "cropped": ("cropped*", "casme2_cropped*", "casme2-cropped*", "casme_ii_cropped*"),
@@ -56,7 +60,9 @@ def clip_id(parts: tuple[str, ...]) -> tuple[str, str] | None:
 
 def read_sheet(path: Path, report: dict[str, Any]) -> list[SheetRow]:
     sheet = pick_sheet(path, (), ALIASES, REQUIRED)
-    return rows_from_header_sheet(path, report, ALIASES, REQUIRED, sheet=sheet)
+    return rows_from_header_sheet(
+        path, report, ALIASES, REQUIRED, sentinels=SENTINELS, sheet=sheet
+    )
 
 
 CASME2 = ClassicFormat(
