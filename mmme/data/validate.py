@@ -65,10 +65,11 @@ def _report_problems(report: dict[str, Any]) -> list[Problem]:
         out.append(Problem("warning", "repaired_row", where, f"{r['flag']}: {r['reason']}"))
     for r in report.get("skipped", []):
         if r.get("row") is not None:
-            where = r.get("source") or f"{r.get('file')}:{r['row']}"
-        else:
+            kind, where = "skipped_row", r.get("source") or f"{r.get('file')}:{r['row']}"
+        else:  # a file, stream or subject left out
+            kind = "skipped"
             where = str(r.get("file") or r.get("subject") or r.get("stream") or "import")
-        out.append(Problem("warning", "skipped_row", where, str(r.get("reason", ""))))
+        out.append(Problem("warning", kind, where, str(r.get("reason", ""))))
     for r in report.get("damaged_frames", []):
         out.append(Problem("warning", "damaged_frame", str(r["file"]), str(r["reason"])))
     return out

@@ -113,3 +113,14 @@ def test_mmme_physio_runs_on_part_c(tmp_path):
     # the events of the subjects with physiology, on all four channels
     assert set(ev["subject"]) == {"sub01", "sub02"}
     assert set(ev["channel"]) == {"PPG", "RSP", "ECG", "EDA"}
+
+
+def test_validate_lists_subjects_left_without_physiology(tmp_path):
+    from mmme.data.store import Store
+    from mmme.data.validate import validate_store
+
+    part_c_tree(tmp_path / "part_C")
+    st = import_casme3_c(tmp_path / "part_C", tmp_path / "store", executor=INLINE)
+    probs = validate_store(Store(st.path), check_signals=False)
+    got = [(p.kind, p.where) for p in probs if p.kind.startswith("skipped")]
+    assert got == [("skipped_row", "CAS(ME)3_part_C_ME.xlsx:6"), ("skipped", "sub03/sub03.txt")]

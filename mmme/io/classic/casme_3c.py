@@ -182,7 +182,7 @@ def physio(
         report["skipped"].append(
             {
                 "subject": subject,
-                "file": path.name,
+                "file": str(path.relative_to(root)),
                 "reason": f"no video-start mark (value {VIDEO_START_MARK} in the sixth column): "
                 "physiology not imported",
             }
