@@ -40,7 +40,7 @@ def test_alternatives_flatten_for_the_old_parser_and_junk_is_named():
         parse_au_groups("or R15")  # an alternative needs something before it
 
 
-def test_bad_physiology_value_is_named_by_file_row_and_channel(tmp_path):
+def test_bad_physiology_value_leaves_the_subject_without_physiology_named(tmp_path):
     from test_io_classic import frames, write_rows
 
     from mmme.errors import InputError
@@ -55,6 +55,12 @@ def test_bad_physiology_value_is_named_by_file_row_and_channel(tmp_path):
     write_rows(root / "CAS(ME)3_part_C_ME.xlsx",
                [["sub", "count", "onset", "offset", "au", "emotion"], ["sub01", 1, 2, 9, "4", "x"]],
                sheet="mockCrimeME")  # fmt: skip
-    with pytest.raises(InputError, match=r"sub01\.txt, row 124, channel 'ECG': not a number"):
-        import_casme3_c(root, tmp_path / "s", executor=Executor(n_jobs=1, progress=False))
-    assert not (tmp_path / "s").exists()
+    inline = Executor(n_jobs=1, progress=False)
+    st = import_casme3_c(root, tmp_path / "s", executor=inline)
+    (sk,) = st.report["skipped"]
+    assert sk["subject"] == "sub01" and sk["file"] == "sub01/sub01.txt"
+    assert "row 124, channel 'ECG': not a number: 'NaN?'" in sk["reason"]
+    assert st.session("sub01").streams == {} and len(st.annotations) == 1
+    assert not list((st.path / "sessions" / "sub01" / "1").rglob("*.npy"))
+    with pytest.raises(InputError, match="--strict: 0 repaired row.*1 skipped"):
+        import_casme3_c(root, tmp_path / "s2", executor=inline, strict=True)

@@ -926,7 +926,7 @@ def _strict(report: dict[str, Any], sheet_path: Path) -> None:
     if not (rep or sk or dmg):
         return
     first = (
-        f"{sk[0]['source']}: skipped: {sk[0]['reason']}"
+        f"{sk[0].get('source') or sk[0].get('file')}: skipped: {sk[0]['reason']}"
         if sk
         else f"{rep[0]['source']}: repaired ({rep[0]['flag']}): {rep[0]['reason']}"
         if rep

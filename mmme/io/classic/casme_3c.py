@@ -8,8 +8,9 @@ text file per subject at 200 Hz (in the subject's folder, or named after the sub
 below the root), columns ``time, PPG, RSP, ECG, EDA`` and a sixth column whose first value 5
 marks the video start: sample ``s0 + frame / 30 * 200`` is recorded with video frame ``frame``.
 The physiology is written as stream ``physio`` on the video's clock (common time 0 = the video
-start), so ``mmme physio`` and the fusion stages run on it. A subject without a physiology file or
-without the mark keeps its video and is listed under ``skipped``.
+start), so ``mmme physio`` and the fusion stages run on it. A subject without a physiology file,
+without the mark, or whose file holds a value that is not a number (named by row and channel) keeps
+its video and is listed under ``skipped``.
 """
 
 from __future__ import annotations
@@ -176,9 +177,16 @@ def physio(
                                   "reason": f"{why}: video imported without physiology"})
         return None  # fmt: skip
     path = files[0]
-    n, start, _ = read_physio(path, w, subject)
+    npy = w.session_dir(subject, "1") / "signals" / "physio.npy"
+    try:
+        n, start, _ = read_physio(path, w, subject)
+    except InputError as exc:  # one bad file leaves its subject without physiology, listed
+        npy.unlink(missing_ok=True)
+        report["skipped"].append({"subject": subject, "file": str(path.relative_to(root)),
+                                  "reason": f"{exc}: physiology not imported"})  # fmt: skip
+        return None
     if start < 0:
-        (w.session_dir(subject, "1") / "signals" / "physio.npy").unlink()
+        npy.unlink()
         report["skipped"].append(
             {
                 "subject": subject,
