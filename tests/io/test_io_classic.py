@@ -19,6 +19,7 @@ from mmme.io.classic import (
     import_4dme,
     import_casme2,
     import_casme3,
+    import_casme3_c,
     import_casme_sq,
     import_mmew,
     import_samm,
@@ -575,6 +576,7 @@ IMPORTERS = {
     "smic-e": import_smic_e,
     "cas-me-2": import_casme_sq,
     "cas-me-3": import_casme3,
+    "cas-me-3-c": import_casme3_c,
     "mmew": import_mmew,
     "4dme": import_4dme,
 }
@@ -587,7 +589,7 @@ def test_each_importer_is_import_classic_bound_to_its_documented_format(tmp_path
 
     from mmme.io.classic import FORMATS, import_classic
 
-    assert set(IMPORTERS) <= set(FORMATS)
+    assert set(IMPORTERS) == set(FORMATS)
     for name, fn in IMPORTERS.items():
         fmt = FORMATS[name]
         module_doc = inspect.cleandoc(sys.modules[fn.__module__].__doc__)
