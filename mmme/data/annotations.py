@@ -147,11 +147,11 @@ class ActionUnit:
         return f"{side}AU{self.number}{self.intensity or ''}{'(k)' if self.static else ''}"
 
 
-# "AU12B", "12", "L10", "R12", "AU L10", "L-AU10", "AU4(L)", "R 12 B", "AUR2", "T28" / "B28"
+# "AU12B", "12", "L10", "R12", "AU L10", "L-AU10", "AU4(L)", "12L", "R 12 B", "AUR2", "T28" / "B28"
 # (CAS(ME)^3's top/bottom prefixes), "12(k)" (4DME's static marker)
 _AU_PATTERN = (
     r"(?<![A-Z])(?:(?P<pre>[LRTB])\s*-?\s*)?(?:AU\s*)?(?P<pre2>[LRTB])?\s*(?P<num>\d{1,3})"
-    r"(?:\s*(?P<int>[A-E])(?![A-Z\d]))?(?:\s*\(\s*(?P<post>[LR])\s*\))?"
+    r"(?:\s*(?P<int>[A-E])(?![A-Z\d]))?(?:\s*\(\s*(?P<post>[LR])\s*\)|(?P<suf>[LR])(?![A-Z\d]))?"
     r"(?P<static>\s*\(\s*k\s*\))?"
 )
 _AU_TOKEN = re.compile(rf"^\s*{_AU_PATTERN}\s*$", re.IGNORECASE)
@@ -162,7 +162,7 @@ _AU_OR = re.compile(r"^\s*(?:or|\|)\s*$", re.IGNORECASE)
 
 
 def _au_from_match(m: re.Match[str]) -> ActionUnit:
-    side = m.group("pre") or m.group("pre2") or m.group("post")
+    side = m.group("pre") or m.group("pre2") or m.group("post") or m.group("suf")
     inten = m.group("int")
     return ActionUnit(
         int(m.group("num")),

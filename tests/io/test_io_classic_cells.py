@@ -19,6 +19,8 @@ from mmme.data.annotations import base_aus, format_au_groups, parse_au_groups, p
         ("AUR2+12(k)+45", "R-AU2+AU12(k)+AU45", ["AU2", "AU12", "AU45"]),
         ("L10 + R12B", "L-AU10+R-AU12B", ["AU10", "AU12"]),  # lateral and intensity
         ("AU4(L)", "L-AU4", ["AU4"]),
+        ("12L+14R", "L-AU12+R-AU14", ["AU12", "AU14"]),
+        ("AU12 R15", "AU12+R-AU15", ["AU12", "AU15"]),
         ("12B+B28", "AU12B+B-AU28", ["AU12", "AU28"]),  # intensity B, then prefix B
         ("1+2+4+L10", "AU1+AU2+AU4+L-AU10", ["AU1", "AU2", "AU4", "AU10"]),
         ("AU4, AU7", "AU4+AU7", ["AU4", "AU7"]),
