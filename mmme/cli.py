@@ -154,7 +154,7 @@ def _load_summary(path: Path) -> dict[str, Any]:
 
     if is_store(path) or recover_store(path):
         st = Store(path)
-        return summarize(st.annotations, st)
+        return {**summarize(st.annotations, st), "clips": _clip_counts(st)}
     if path.is_file():
         from mmme.io.coding import read_coding_file
 
@@ -166,6 +166,14 @@ def _load_summary(path: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="mmme-info-") as tmp:
         st = import_mmme(path, Path(tmp) / "store", executor=Executor(progress=False))
         return summarize(st.annotations, st)
+
+
+def _clip_counts(st: Any) -> dict[str, int]:
+    """Trials with and without a coded expression (spotting counts false positives on both)."""
+    t, a = st.trials, st.annotations
+    keys = set(zip(a["subject"], a["session"], a["trial"], strict=True))
+    coded = sum((r.subject, r.session, r.trial) in keys for r in t.itertuples())
+    return {"coded": int(coded), "uncoded": int(len(t) - coded)}
 
 
 @app.command()
@@ -184,6 +192,9 @@ def info(
         typer.echo(json.dumps(summary, indent=2))
     else:
         print_summary(summary, console, title=str(path))
+        if "clips" in summary:
+            c = summary["clips"]
+            console.print(f"clips/trials: {c['coded']} coded, {c['uncoded']} uncoded")
 
 
 @app.command()
@@ -448,18 +459,36 @@ _CLASSIC_HELP = {
     "samm-lv": "SAMM long videos, 200 fps: 006_1/006_1_NNNN.jpg + the long-video sheet.",
     "smic-e": "SMIC-E HS, 100 fps: clip folders of images + the OnsetF/OffsetF/FirstF sheet.",
     "cas-me-2": "CAS(ME)^2, 30 fps: rawpic/sNN/NN_CODE.../imgN.jpg + code_final.xlsx.",
-    "cas-me-3": "CAS(ME)^3 part A or C, 30 fps: spNO.N/<clip>/color/N.jpg + the label sheet.",
+    "cas-me-3": "CAS(ME)^3 part A, 30 fps: spNO.N/<clip>/color/N.jpg + the label workbook.",
+    "cas-me-3-c": "CAS(ME)^3 part C, 30 fps + 200 Hz PPG/RSP/ECG/EDA: <sub>/color/N.jpg, "
+    "<sub>/*.txt + the mockCrimeME sheet.",
     "mmew": "MMEW, 90 fps: Micro_Expression/<emotion>/<clip>/N.jpg + the label sheet.",
     "4dme": "4DME 2D frames, 60 fps: <fold_name>/N.jpg + the sub_ID/fold_name sheet.",
 }
 
 
+_RELEASE_HELP = {
+    "casme-ii": "Which release: raw (CASME2_RAW_selected) or cropped (Cropped); needed when the "
+    "tree holds both.",
+    "cas-me-2": "Which release: raw (rawpic, the default), cropped or selected (selectedpic).",
+    "mmew": "Which release: micro (Micro_Expression, the default) or macro (Macro_Expression).",
+}
+_NO_REL = "Not used by this data set (one release)."
+_STRICT_HELP = "Fail (nothing written) if any row is repaired or skipped, or a frame is damaged."
+
+
 def _imported(st: Any) -> None:
     rep = st.report
+    clips = rep.get("clips")
+    coded = f" ({clips['coded']} coded, {clips['uncoded']} uncoded)" if clips else ""
+    repaired = len({r.get("source") for r in rep.get("repaired", [])})
+    n_damaged = len(rep.get("damaged_frames", []))
+    damaged = f", {n_damaged} damaged frame(s)" if n_damaged else ""
     console.print(
-        f"imported {len(st.sessions)} session(s), {len(st.trials)} trial(s), "
-        f"{len(st.annotations)} event(s) into {st.path}; {len(rep.get('quirks', []))} quirk(s) "
-        f"fixed, {len(rep.get('skipped', []))} row(s) skipped (see import_report.json)"
+        f"imported {len(st.sessions)} session(s), {len(st.trials)} trial(s){coded}, "
+        f"{len(st.annotations)} event(s) into {st.path}; {repaired} row(s) repaired, "
+        f"{len(rep.get('skipped', []))} row(s) skipped{damaged}, {len(rep.get('quirks', []))} "
+        "quirk(s) (see import_report.json; `mmme validate` lists them)"
     )
 
 
@@ -474,6 +503,8 @@ def _classic_command(fmt: str, doc: str) -> None:
         pseudonymize: bool = typer.Option(False, "--pseudonymize", help=_PSEUDO_HELP),
         salt: str | None = typer.Option(None, "--salt", help=_SALT_HELP),
         copy_frames: bool = typer.Option(False, "--copy-frames", help=_COPY_FRAMES_HELP),
+        release: str | None = typer.Option(None, "--release", help=_RELEASE_HELP.get(fmt, _NO_REL)),
+        strict: bool = typer.Option(False, "--strict", help=_STRICT_HELP),
         n_jobs: int | None = NJobs,
         scheduler: str | None = Scheduler,
         dask_workers: int | None = DaskWorkers,
@@ -491,6 +522,8 @@ def _classic_command(fmt: str, doc: str) -> None:
                     check_frames=not no_frame_check,
                     pseudonymize=pseudonymize,
                     salt=salt,
+                    release=release,
+                    strict=strict,
                 ))
         except MMMEError as exc:
             _fail(exc)

@@ -57,6 +57,13 @@ FLAGS: dict[str, str] = {
     "time_frame_mismatch": "*Time column disagrees with the *Frame stamp",
     "unknown_emotion": "emotion label outside the known vocabulary",
     "no_recording": "the row's subject has no session folder (misspelled?): no clock times",
+    "apex_out_of_range": "apex outside onset..offset in the source; estimated as the middle frame",
+    "frame_clamped": "onset or offset beyond the clip's frames in the source; clamped to its end",
+    "nearest_frame": "a frame number without a file in the source; the nearest frame used",
+    "au_alternatives": "the AU cell lists alternatives (R12 or R15), kept joined by '|'",
+    "aus_unreadable": "the AU cell could not be read; kept in the notes, AUs left empty",
+    "combined_emotion": "several emotion labels joined by '+' (Surprise+Positive)",
+    "type_unreadable": "the expression-type cell is not Micro/Macro; the data set's default used",
 }
 
 ME_MAX_DURATION_MS = 500
@@ -129,6 +136,7 @@ class ActionUnit:
     number: int
     side: str | None = None
     intensity: str | None = None
+    static: bool = False
 
     @property
     def base(self) -> str:
@@ -137,24 +145,31 @@ class ActionUnit:
 
     def __str__(self) -> str:
         side = f"{self.side}-" if self.side else ""
-        return f"{side}AU{self.number}{self.intensity or ''}"
+        return f"{side}AU{self.number}{self.intensity or ''}{'(k)' if self.static else ''}"
 
 
-# "AU12B", "12", "L10", "R12", "AU L10", "L-AU10", "AU4(L)", "R 12 B"
+# "AU12B", "12", "L10", "R12", "AU L10", "L-AU10", "AU4(L)", "12L", "R 12 B", "AUR2", "T28" / "B28"
+# (CAS(ME)^3's top/bottom prefixes), "12(k)" (4DME's static marker)
 _AU_PATTERN = (
-    r"(?:(?P<pre>[LR])\s*-?\s*)?(?:AU\s*)?(?P<pre2>[LR])?\s*(?P<num>\d{1,3})"
-    r"(?:\s*(?P<int>[A-E])(?![A-Z]))?(?:\s*\(\s*(?P<post>[LR])\s*\))?"
+    r"(?<![A-Z])(?:(?P<pre>[LRTB])\s*-?\s*)?(?:AU\s*)?(?P<pre2>[LRTB])?\s*(?P<num>\d{1,3})"
+    r"(?:\s*(?P<int>[A-E])(?![A-Z\d]))?(?:\s*\(\s*(?P<post>[LR])\s*\)|(?P<suf>[LR])(?![A-Z\d]))?"
+    r"(?P<static>\s*\(\s*k\s*\))?"
 )
 _AU_TOKEN = re.compile(rf"^\s*{_AU_PATTERN}\s*$", re.IGNORECASE)
 _AU_FIND = re.compile(_AU_PATTERN, re.IGNORECASE)
-_AU_SEPARATORS = re.compile(r"^[\s,+;/&\u3001\uff0c]*$")
+_AU_SEPARATORS = re.compile(r"^[\s,+;/&|\u3001\uff0c]*$")
+#: Text between two AUs that makes them alternatives ("R12 or R15", canonical "R-AU12|R-AU15").
+_AU_OR = re.compile(r"^\s*(?:or|\|)\s*$", re.IGNORECASE)
 
 
 def _au_from_match(m: re.Match[str]) -> ActionUnit:
-    side = m.group("pre") or m.group("pre2") or m.group("post")
+    side = m.group("pre") or m.group("pre2") or m.group("post") or m.group("suf")
     inten = m.group("int")
     return ActionUnit(
-        int(m.group("num")), side.upper() if side else None, inten.upper() if inten else None
+        int(m.group("num")),
+        side.upper() if side else None,
+        inten.upper() if inten else None,
+        bool(m.group("static")),
     )
 
 
@@ -173,9 +188,28 @@ def parse_au(token: str) -> ActionUnit:
 
 
 def parse_aus(text: Any) -> tuple[ActionUnit, ...]:
-    """Parse an AU cell (``"AU4, AU7"``, ``"4+7"``, ``"L10 + R12B"``, ``"AU4+7"``).
+    """Parse an AU cell (``"AU4, AU7"``, ``"4+7"``, ``"L10 + R12B"``, ``"AU4+7"``, ``"T28+14"``,
+    ``"AU4(k)+L7"``, ``"R12 or R15"``).
 
-    Empty cells, ``"/"`` and ``"?"`` give an empty tuple. Duplicates are dropped; order kept.
+    Empty cells, ``"/"`` and ``"?"`` give an empty tuple. Duplicates are dropped; order kept;
+    alternatives (see :func:`parse_au_groups`) are all listed.
+
+    Raises
+    ------
+    ValueError
+        Naming the text that is not an AU code.
+    """
+    out: list[ActionUnit] = []
+    for group in parse_au_groups(text):
+        out += [a for a in group if a not in out]
+    return tuple(out)
+
+
+def parse_au_groups(text: Any) -> list[tuple[ActionUnit, ...]]:
+    """An AU cell as groups of alternatives: ``"4+R12 or R15"`` -> ``[(AU4,), (R-AU12, R-AU15)]``.
+
+    ``or`` (and the canonical ``|``) joins the AUs on either side into one group; every other
+    separator of :func:`parse_aus` starts a new group.
 
     Raises
     ------
@@ -183,22 +217,32 @@ def parse_aus(text: Any) -> tuple[ActionUnit, ...]:
         Naming the text that is not an AU code.
     """
     if text is None or (isinstance(text, float) and math.isnan(text)):
-        return ()
+        return []
     s = str(text).strip()
     if s in ("", "/", "?", "-", "nan", "None", "<NA>"):
-        return ()
-    out: list[ActionUnit] = []
+        return []
+    groups: list[list[ActionUnit]] = []
     pos = 0
     for m in _AU_FIND.finditer(s):
-        if not _AU_SEPARATORS.match(s[pos : m.start()]):
-            raise ValueError(f"not an action unit code: {s[pos : m.start()]!r} in {s!r}")
+        between = s[pos : m.start()]
+        alternative = bool(groups) and bool(_AU_OR.match(between))
+        if not alternative and not _AU_SEPARATORS.match(between):
+            raise ValueError(f"not an action unit code: {between!r} in {s!r}")
         pos = m.end()
         au = _au_from_match(m)
-        if au not in out:
-            out.append(au)
+        if alternative:
+            if au not in groups[-1]:
+                groups[-1].append(au)
+        elif not any(g == [au] for g in groups):
+            groups.append([au])
     if not _AU_SEPARATORS.match(s[pos:]):
         raise ValueError(f"not an action unit code: {s[pos:]!r} in {s!r}")
-    return tuple(out)
+    return [tuple(g) for g in groups]
+
+
+def format_au_groups(groups: Iterable[Sequence[ActionUnit]]) -> str:
+    """Canonical text of AU groups: alternatives joined by ``|``, groups by ``+``."""
+    return "+".join("|".join(str(a) for a in g) for g in groups)
 
 
 def format_aus(aus: Iterable[ActionUnit]) -> str:

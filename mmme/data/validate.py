@@ -70,6 +70,39 @@ def _annotation_problems(ann: Any) -> list[Problem]:
     return out
 
 
+def _report_problems(report: dict[str, Any]) -> list[Problem]:
+    """The rows an import repaired or skipped, and the damaged frames it listed
+    (``import_report.json``), as warnings naming file:row and the reason."""
+    out = []
+    for r in report.get("repaired", []):
+        where = r.get("source") or f"{r.get('file')}:{r.get('row')}"
+        out.append(Problem("warning", "repaired_row", where, f"{r['flag']}: {r['reason']}"))
+    for r in report.get("skipped", []):
+        if "problem" in r:  # a coding row left out or not attached, with its own kind
+            out.append(_coding_row_problem(r))
+            continue
+        if r.get("row") is not None:
+            kind, where = "skipped_row", r.get("source") or f"{r.get('file')}:{r['row']}"
+        else:  # a file, stream or subject left out
+            kind = "skipped"
+            where = str(r.get("file") or r.get("subject") or r.get("stream") or "import")
+        out.append(Problem("warning", kind, where, str(r.get("reason", ""))))
+    for r in report.get("damaged_frames", []):
+        out.append(Problem("warning", "damaged_frame", str(r["file"]), str(r["reason"])))
+    return out
+
+
+def _coding_row_problem(r: dict[str, Any]) -> Problem:
+    """A duplicate row, or the rows of a subject without recordings ("file rows 2, 5, 9")."""
+    where = r.get("source") or f"subject {r.get('subject')}"
+    rows = r.get("rows")
+    if rows:
+        where = f"{rows[0].rsplit(':', 1)[0]} rows " + ", ".join(
+            x.rsplit(":", 1)[-1] for x in rows
+        )
+    return Problem(r.get("level", "warning"), r["problem"], where, r.get("reason", ""))
+
+
 def _channel_problems(stream: SignalStream, label: str) -> list[Problem]:
     """NaN and flat channels of a stream, scanned once in 5-minute chunks of all channels."""
     n = len(stream.ch_names)
@@ -91,25 +124,13 @@ def _channel_problems(stream: SignalStream, label: str) -> list[Problem]:
     return out
 
 
-def _report_problems(report: dict[str, Any]) -> list[Problem]:
-    """Coding rows the import left out or could not attach (``import_report.json``)."""
-    out = []
-    for e in report.get("skipped", []):
-        if "problem" not in e:
-            continue
-        where = e.get("source") or f"subject {e.get('subject')}"
-        rows = e.get("rows")
-        if rows:  # "coding_file.xlsx rows 2, 5, 9"
-            where = f"{rows[0].rsplit(':', 1)[0]} rows " + ", ".join(
-                r.rsplit(":", 1)[-1] for r in rows
-            )
-        out.append(Problem(e.get("level", "warning"), e["problem"], where, e.get("reason", "")))
-    return out
-
-
 def validate_store(store: Store, check_signals: bool = True) -> list[Problem]:
     """Problems of an imported store: annotations, frames, channels, markers."""
-    out = _report_problems(store.report) + _annotation_problems(store.annotations)
+    report = store.report
+    # a repaired row is listed once, with the import's reason, not again by its flag
+    repaired = {(r.get("source"), r.get("flag")) for r in report.get("repaired", [])}
+    out = [p for p in _annotation_problems(store.annotations) if (p.where, p.kind) not in repaired]
+    out += _report_problems(report)
     for subject, session in store.sessions:
         ses = store.session(subject, session)
         for p in ses.meta.get("problems", []):

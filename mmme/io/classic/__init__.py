@@ -12,6 +12,7 @@ from mmme.io.classic._base import ClassicFormat, classic_importer, import_classi
 from mmme.io.classic.casme2 import CASME2, import_casme2
 from mmme.io.classic.casme_2 import CASME_SQ, import_casme_sq
 from mmme.io.classic.casme_3 import CASME_3, import_casme3
+from mmme.io.classic.casme_3c import CASME_3C, import_casme3_c
 from mmme.io.classic.fourdme import FOURDME, import_4dme
 from mmme.io.classic.megc import MEGC2019_CLASSES, megc2019_summary, megc2019_table
 from mmme.io.classic.mmew import MMEW, import_mmew
@@ -26,6 +27,7 @@ FORMATS: dict[str, ClassicFormat] = {
     "smic-e": SMIC_E,
     "cas-me-2": CASME_SQ,
     "cas-me-3": CASME_3,
+    "cas-me-3-c": CASME_3C,
     "mmew": MMEW,
     "4dme": FOURDME,
 }
@@ -38,6 +40,7 @@ __all__ = [
     "import_4dme",
     "import_casme2",
     "import_casme3",
+    "import_casme3_c",
     "import_casme_sq",
     "import_classic",
     "import_mmew",

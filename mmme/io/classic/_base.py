@@ -2,14 +2,20 @@
 
 Every classic data set is a tree of clip folders holding one image per frame, plus a sheet with one
 row per coded expression. A reader (one module per data set) turns its sheet into
-:class:`SheetRow` records; :func:`import_classic` resolves each row's clip folder, fixes the known
-quirks (and says so in the import report), maps the data set's frame numbers to frame indices and
-writes the store.
+:class:`SheetRow` records; :func:`import_classic` indexes every clip folder of the tree (coded or
+not), resolves each row's clip folder, repairs what the field's loaders repair, maps the data set's
+frame numbers to frame indices and writes the store.
+
+One policy for real-world mess: a bad row never aborts an import. A row the field's loaders repair
+(apex missing or outside onset..offset, offset 0, onset = apex, a frame number beyond the clip) is
+imported with its flag and listed in ``import_report.json`` under ``repaired``; a row that cannot
+be used (no frames, unreadable cells) is listed under ``skipped``; both with file, row and reason.
+Damaged frame files are listed under ``damaged_frames``. ``strict=True`` makes any of them an error.
 
 Data model of a video-only data set: one session ``"1"`` per subject; each clip is a trial named
 after its folder (marker ``<NA>``); the clips of a subject are laid on one timeline at the data
 set's frame rate, clip *k* starting 1 s after clip *k-1* ends; frames stay files under the data set
-root.
+root. A data set with physiology (CAS(ME)^3 part C) adds signal streams on the same clock.
 """
 
 from __future__ import annotations
@@ -30,11 +36,11 @@ import pandas as pd
 from mmme._logging import logger
 from mmme.data.annotations import (
     _EMOTION_SYNONYMS,
-    format_aus,
+    format_au_groups,
     make_annotations,
     normalize_emotion,
     normalize_type,
-    parse_aus,
+    parse_au_groups,
 )
 from mmme.data.store import Store, StoreWriter
 from mmme.data.streams import frame_intact
@@ -87,10 +93,12 @@ class SheetRow:
     raw: dict[str, Any] = field(default_factory=dict)  # the sentinel cells, for the report
     subject_dirs: list[str] | None = None  # overrides ClassicFormat.subject_dirs
     clip_parts: list[tuple[str, ...]] | None = None  # overrides ClassicFormat.clip_parts
+    part: int = 1  # SMIC-E: the k-th expression of one sheet row
 
     @property
     def source(self) -> str:
-        return f"{self.file.name}:{self.row}"
+        base = f"{self.file.name}:{self.row}"
+        return base if self.part == 1 else f"{base}#{self.part}"
 
     def fail(self, msg: str) -> InputError:
         return InputError(msg, file=str(self.file), sheet=self.sheet, row=self.row)
@@ -116,7 +124,24 @@ class ClassicFormat:
     default_type : str | None
         ``"ME"`` for micro-expression-only data sets whose sheet has no type column.
     sheet_glob : tuple of str
-        File-name patterns of the annotation sheet below the root.
+        File-name patterns of the annotation sheet below the root; with several matches, those
+        of the earliest pattern are taken when they are a single file (reported).
+    clip_id : callable
+        Folder path (tuple of names, below the root) holding frames -> ``(subject, trial)``, or
+        ``None`` when the folder is not a clip of the data set. Every clip folder is indexed, coded
+        or not.
+    anywhere : bool
+        Whether a row's clip folder may be found by its name alone anywhere below the root (when
+        it is unique), not only below one of the row's subject folders.
+    releases : dict
+        Release name -> folder-name patterns (lower case, ``*`` wildcards) of the folders holding
+        that release's frames (``{"raw": ("casme2_raw*",), "cropped": ("cropped*",)}``).
+    default_release : str | None
+        The release taken when the tree holds several and none is asked for; ``None``: asking is
+        required then.
+    physio : callable | None
+        ``(root, subject, clip folders, writer, report) -> (streams, clocks, markers)`` for data
+        sets with physiology, else ``None``.
     """
 
     dataset: str
@@ -126,6 +151,47 @@ class ClassicFormat:
     clip_parts: Callable[[SheetRow], list[tuple[str, ...]]]
     default_type: str | None = "ME"
     sheet_glob: tuple[str, ...] = ("*.xlsx", "*.xls", "*.csv")
+    clip_id: Callable[[tuple[str, ...]], tuple[str, str] | None] = field(
+        default=lambda parts: (parts[-2], parts[-1]) if len(parts) >= 2 else None
+    )
+    anywhere: bool = False
+    releases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    default_release: str | None = None
+    physio: Callable[..., Any] | None = None
+
+
+def skip_row(
+    report: dict[str, Any],
+    file: Path,
+    sheet: str | None,
+    row: int,
+    reason: str,
+    source: str | None = None,
+) -> None:
+    """List a row that cannot be used under ``skipped`` (file, sheet, row, reason)."""
+    report["skipped"].append(
+        {
+            "file": file.name,
+            "sheet": sheet,
+            "row": row,
+            "source": source or f"{file.name}:{row}",
+            "reason": reason,
+        }
+    )
+
+
+def repair_row(report: dict[str, Any], row: SheetRow, flag: str, reason: str) -> None:
+    """List a row imported with a repair under ``repaired`` (file, sheet, row, flag, reason)."""
+    report.setdefault("repaired", []).append(
+        {
+            "file": row.file.name,
+            "sheet": row.sheet,
+            "row": row.row,
+            "source": row.source,
+            "flag": flag,
+            "reason": reason,
+        }
+    )
 
 
 # --- sheets -------------------------------------------------------------------------------------
@@ -136,7 +202,9 @@ def read_raw_sheet(path: Path, sheet: str | int = 0) -> pd.DataFrame:
     try:
         if path.suffix.lower() == ".csv":
             return pd.read_csv(path, header=None, dtype=object, keep_default_na=False)
-        return pd.read_excel(path, sheet_name=sheet, header=None, dtype=object)
+        return pd.read_excel(
+            path, sheet_name=sheet, header=None, dtype=object, engine=_engine(path)
+        )
     except FileNotFoundError:
         raise InputError("annotation sheet not found", file=str(path)) from None
     except Exception as exc:  # openpyxl/xlrd/zipfile raise many types for damaged files
@@ -148,9 +216,36 @@ def sheet_names(path: Path) -> list[str]:
     if path.suffix.lower() == ".csv":
         return [""]
     try:
-        return list(pd.ExcelFile(path).sheet_names)
+        return list(pd.ExcelFile(path, engine=_engine(path)).sheet_names)
     except Exception as exc:  # damaged workbook
         raise InputError(f"cannot read workbook: {exc}", file=str(path)) from exc
+
+
+def _engine(path: Path) -> str | None:
+    # legacy .xls (CAS(ME)^3's second workbook): calamine reads it, openpyxl does not
+    return "calamine" if path.suffix.lower() == ".xls" else None
+
+
+def pick_sheet(
+    path: Path,
+    preferred: Sequence[str],
+    aliases: dict[str, Sequence[str]],
+    required: Sequence[str],
+    max_scan: int = 40,
+) -> str | int:
+    """The sheet to read: the first of ``preferred`` (names compared as headers) that the workbook
+    has, else the first sheet holding a header row with the required columns, else sheet 0."""
+    if path.suffix.lower() == ".csv":
+        return 0
+    names = sheet_names(path)
+    by_norm = {norm_header(n): n for n in names}
+    for want in preferred:
+        if norm_header(want) in by_norm:
+            return by_norm[norm_header(want)]
+    for n in names:
+        if find_header(read_raw_sheet(path, n), aliases, required, max_scan)[0] >= 0:
+            return n
+    return 0
 
 
 def find_header(
@@ -318,17 +413,24 @@ def check_relative(name: str, row: SheetRow) -> None:
 class DirIndex:
     """Every folder below a root, looked up by the names at the end of its path."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, dirs: list[tuple[str, ...]] | None = None) -> None:
         self.root = root
-        self.dirs: list[tuple[str, ...]] = []
-        for dirpath, dirnames, _ in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            rel = Path(dirpath).relative_to(root).parts
-            if rel:
-                self.dirs.append(tuple(rel))
+        if dirs is None:
+            dirs = []
+            for dirpath, dirnames, _ in os.walk(root):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                rel = Path(dirpath).relative_to(root).parts
+                if rel:
+                    dirs.append(tuple(rel))
+        self.dirs: list[tuple[str, ...]] = dirs
         self._by_last: dict[str, list[tuple[str, ...]]] = {}
         for d in self.dirs:
             self._by_last.setdefault(d[-1].lower(), []).append(d)
+
+    def below(self, patterns: Sequence[str]) -> DirIndex:
+        """The folders with a name on their path matching one of ``patterns`` (lower case)."""
+        keep = [d for d in self.dirs if any(_matches(x, patterns) for x in d)]
+        return DirIndex(self.root, keep)
 
     def find(self, parts: tuple[str, ...]) -> list[tuple[str, ...]]:
         """Folders whose path ends with ``parts`` (case-insensitive, ``*`` wildcards), shortest
@@ -344,6 +446,10 @@ class DirIndex:
             )
         ]
         return sorted(hits, key=lambda d: (len(d), d))
+
+
+def _matches(name: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name.lower(), p) for p in patterns)
 
 
 def frame_number(stem: str) -> int | None:
@@ -369,13 +475,13 @@ class ClipJob:
 def scan_clips(job: ClipJob) -> dict[str, Any]:
     """Frame files of each clip ordered by frame number: ``{trial: DataFrame(number, path)}``.
 
-    Raises
-    ------
-    InputError
-        A frame file without a number, or a truncated frame (with ``check_frames``), named.
+    Image files without a frame number are left out (reported); truncated or damaged frames
+    (with ``check_frames``) are kept in their place, so that later frames keep their times, and
+    listed under ``damaged``.
     """
     out: dict[str, pd.DataFrame] = {}
     quirks: list[dict[str, Any]] = []
+    damaged: list[dict[str, Any]] = []
     for trial, rel in job.clips:
         folder = job.root / rel
         rows = []
@@ -384,9 +490,15 @@ def scan_clips(job: ClipJob) -> dict[str, Any]:
                 continue
             n = frame_number(p.stem)
             if n is None:
-                raise InputError("frame file name has no frame number", file=str(p))
+                quirks.append(
+                    {"file": str(rel / p.name), "quirk": "image without a frame number ignored"}
+                )
+                continue
             if job.check_frames and not frame_intact(p):
-                raise InputError("frame image is truncated or damaged", file=str(p))
+                damaged.append(
+                    {"file": str(PurePosixPath(*rel.parts, p.name)),
+                     "reason": "frame image is truncated or damaged"}
+                )  # fmt: skip
             rows.append((n, p.name))
         df = pd.DataFrame(rows, columns=["number", "name"]).sort_values(
             ["number", "name"], kind="stable"
@@ -402,141 +514,284 @@ def scan_clips(job: ClipJob) -> dict[str, Any]:
         df = df[~dup].reset_index(drop=True)
         df["path"] = [str(PurePosixPath(*rel.parts, n)) for n in df["name"]]
         out[trial] = df[["number", "path"]]
-    return {"subject": job.subject, "frames": out, "quirks": quirks}
+    return {"subject": job.subject, "frames": out, "quirks": quirks, "damaged": damaged}
 
 
 # --- the import ---------------------------------------------------------------------------------
 
 
 def find_sheet(root: Path, fmt: ClassicFormat, sheet: str | Path | None) -> Path:
-    """The annotation sheet: the one given, else the single match of the format's patterns."""
+    """The annotation sheet: the one given, else the single match of the format's patterns
+    (with several, the single match of the earliest pattern that has one)."""
+    return _find_sheet(root, fmt, sheet)[0]
+
+
+def _find_sheet(
+    root: Path, fmt: ClassicFormat, sheet: str | Path | None
+) -> tuple[Path, list[Path]]:
     if sheet is not None:
         p = Path(sheet)
         p = p if p.is_absolute() or p.exists() else root / p
         if not p.is_file():
             raise InputError("annotation sheet not found", file=str(p))
-        return p
-    found: list[Path] = []
-    for pat in fmt.sheet_glob:
-        found += [p for p in sorted(root.rglob(pat)) if not p.name.startswith(("~$", "."))]
-    found = list(dict.fromkeys(found))
+        return p, []
+    sheets = _sheet_files(root)
+    per_pattern = [
+        [p for p in sheets if fnmatch.fnmatchcase(p.name.lower(), pat.lower())]
+        for pat in fmt.sheet_glob
+    ]
+    found = list(dict.fromkeys(p for ps in per_pattern for p in ps))
     if not found:
         raise InputError(
             f"no annotation sheet ({', '.join(fmt.sheet_glob)}) found; pass it with --sheet",
             file=str(root),
         )
-    if len(found) > 1:
-        raise InputError(
-            f"several annotation sheets {[str(p.relative_to(root)) for p in found]}; "
-            "pass one with --sheet",
-            file=str(root),
-        )
-    return found[0]
+    if len(found) == 1:
+        return found[0], []
+    first = next(ps for ps in per_pattern if ps)
+    if len(first) == 1:
+        return first[0], [p for p in found if p != first[0]]
+    raise InputError(
+        f"several annotation sheets {[str(p.relative_to(root)) for p in found]}; "
+        "pass one with --sheet",
+        file=str(root),
+    )
 
 
-def resolve_clip(
-    row: SheetRow, fmt: ClassicFormat, index: DirIndex
-) -> tuple[str, tuple[str, ...]] | None:
-    """``(subject id, clip folder parts)`` of a row, or ``None`` when its frames are absent."""
-    subjects = row.subject_dirs if row.subject_dirs is not None else fmt.subject_dirs(row.subject)
-    clip_parts = row.clip_parts if row.clip_parts is not None else fmt.clip_parts(row)
-    for parts in clip_parts:
-        for subj in subjects:
-            hits = [h for h in index.find((subj, *parts)) if has_frames(index.root.joinpath(*h))]
-            if hits:
-                return subj, hits[0]
-        hits = [h for h in index.find(parts) if has_frames(index.root.joinpath(*h))]
-        if len(hits) == 1:
-            return subjects[0] if subjects else hits[0][0], hits[0]
-    return None
+def _sheet_files(root: Path) -> list[Path]:
+    """Spreadsheet files below the root (any case of suffix), not Office lock files."""
+    out = []
+    for dirpath, dirnames, files in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        out += [
+            Path(dirpath) / f
+            for f in sorted(files)
+            if f.lower().endswith((".xlsx", ".xls", ".csv")) and not f.startswith(("~$", "."))
+        ]
+    return sorted(out)
 
 
-def fix_row(row: SheetRow, report: dict[str, Any]) -> tuple[int, int, int, list[str]]:
-    """Onset/apex/offset numbers with the known quirks fixed, and the row's flags.
+def choose_release(
+    index: DirIndex, fmt: ClassicFormat, release: str | None, report: dict[str, Any]
+) -> DirIndex:
+    """The folders of the chosen release (``--release``) of a data set shipped in several.
 
     Raises
     ------
     InputError
-        Onset missing, or onset/apex/offset out of order.
+        An unknown release, one absent from the tree, or several present and none chosen (for a
+        data set without a default).
+    """
+    if not fmt.releases:
+        if release is not None:
+            raise InputError(f"{fmt.dataset} has no releases to choose from (--release)")
+        return index
+    if release is not None and release not in fmt.releases:
+        raise InputError(
+            f"unknown release {release!r} of {fmt.dataset} (one of {', '.join(fmt.releases)})"
+        )
+    present = [r for r, pats in fmt.releases.items() if index.below(pats).dirs]
+    if release is None:
+        if not present:
+            report["quirks"].append(
+                {"quirk": f"no release folder ({', '.join(fmt.releases)}) found: all folders read"}
+            )
+            return index
+        if len(present) > 1 and fmt.default_release is None:
+            raise InputError(
+                f"the tree holds the {' and the '.join(present)} releases of {fmt.dataset}: "
+                "choose one with --release",
+                file=str(index.root),
+            )
+        release = fmt.default_release if len(present) > 1 else present[0]
+        report["quirks"].append(
+            {"quirk": f"release {release!r} read (present: {', '.join(present)})"}
+        )
+    elif release not in present:
+        pats = ", ".join(fmt.releases[release])
+        raise InputError(
+            f"no folder of the {release!r} release ({pats}) below the root", file=str(index.root)
+        )
+    report["dataset"]["release"] = release
+    return index.below(fmt.releases[release])
+
+
+def clip_folders(
+    index: DirIndex, fmt: ClassicFormat, report: dict[str, Any]
+) -> dict[tuple[str, ...], tuple[str, str]]:
+    """Every clip folder of the tree, coded or not: folder parts -> ``(subject, trial)``."""
+    out: dict[tuple[str, ...], tuple[str, str]] = {}
+    seen: dict[tuple[str, str], tuple[str, ...]] = {}
+    for d in index.dirs:
+        ident = fmt.clip_id(d)
+        if ident is None or not has_frames(index.root.joinpath(*d)):
+            continue
+        if ident in seen:
+            report["quirks"].append(
+                {
+                    "file": str(Path(*d)),
+                    "quirk": f"second folder of clip {ident[1]!r} of subject {ident[0]!r} "
+                    f"(first: {Path(*seen[ident])}) ignored",
+                }
+            )
+            continue
+        seen[ident] = d
+        out[d] = ident
+    return out
+
+
+def resolve_clip(
+    row: SheetRow,
+    fmt: ClassicFormat,
+    index: DirIndex,
+    clips: dict[tuple[str, ...], tuple[str, str]] | None = None,
+) -> tuple[str, tuple[str, ...]] | None:
+    """``(subject id, clip folder parts)`` of a row, or ``None`` when its frames are absent.
+
+    The folder is looked for below one of the row's subject folders; with ``fmt.anywhere`` also
+    by its name alone anywhere below the root, when that name is unique.
+    """
+    if clips is None:
+        clips = clip_folders(index, fmt, {"quirks": []})
+    subjects = row.subject_dirs if row.subject_dirs is not None else fmt.subject_dirs(row.subject)
+    clip_parts = row.clip_parts if row.clip_parts is not None else fmt.clip_parts(row)
+    for parts in clip_parts:
+        for subj in subjects:
+            hits = [h for h in index.find((subj, *parts)) if h in clips]
+            if hits:
+                return clips[hits[0]][0], hits[0]
+        if fmt.anywhere:
+            hits = [h for h in index.find(parts) if h in clips]
+            if len(hits) == 1:
+                return clips[hits[0]][0], hits[0]
+    return None
+
+
+def fix_row(row: SheetRow, report: dict[str, Any]) -> tuple[int, int, int, list[str]]:
+    """Onset/apex/offset numbers with the repairs of the field's loaders, and the row's flags.
+
+    Repairs (each listed under ``report["repaired"]``): offset missing or 0 -> the apex
+    (``offset_from_apex``); apex missing -> the middle frame (``apex_estimated``; not listed when
+    the data set has no apex column); apex outside onset..offset -> the middle frame
+    (``apex_out_of_range``); apex equal to the onset is kept (``apex_equals_onset``).
+
+    Raises
+    ------
+    InputError
+        Onset missing, offset missing without an apex, or onset after offset: the row cannot be
+        used.
     """
     flags: list[str] = []
 
-    def quirk(text: str) -> None:
-        report["quirks"].append(
-            {"file": row.file.name, "sheet": row.sheet, "row": row.row, "quirk": text}
-        )
+    def repair(flag: str, text: str) -> None:
+        flags.append(flag)
+        repair_row(report, row, flag, text)
 
     if row.onset is None:
         raise row.fail("onset frame missing")
     onset, apex, offset = row.onset, row.apex, row.offset
     if offset is None and apex is not None:
         cell = row.raw.get("offset", "empty")
-        quirk(f"offset cell {cell!r}: apex frame {apex} used as offset")
         offset = apex
-        flags.append("offset_from_apex")
+        repair("offset_from_apex", f"offset cell {cell!r}: apex frame {apex} used as offset")
     if offset is None:
         raise row.fail("offset frame missing (and no apex to use instead)")
+    if not onset <= offset:
+        raise row.fail(f"onset frame {onset} after offset frame {offset}")
     if apex is None:
         cell = row.raw.get("apex", "empty")
         apex = (onset + offset) // 2
-        what = "no apex column" if cell == "no column" else f"apex cell {cell!r}"
-        quirk(f"{what}: apex estimated as the middle frame {apex} of onset..offset")
-        flags.append("apex_estimated")
-    if not onset <= offset:
-        raise row.fail(f"onset frame {onset} after offset frame {offset}")
-    if not onset <= apex <= offset:
-        raise row.fail(f"apex frame {apex} outside onset {onset} .. offset {offset}")
-    if apex == onset and "apex_estimated" not in flags:
-        quirk(f"apex equals onset ({onset}); kept, flagged")
-        flags.append("apex_equals_onset")
-    if apex == offset and "offset_from_apex" not in flags and "apex_estimated" not in flags:
+        if cell == "no column":  # the data set codes no apex: reported once, by its reader
+            flags.append("apex_estimated")
+        else:
+            repair(
+                "apex_estimated",
+                f"apex cell {cell!r}: apex estimated as the middle frame {apex} of onset..offset",
+            )
+    elif not onset <= apex <= offset:
+        mid = (onset + offset) // 2
+        repair(
+            "apex_out_of_range",
+            f"apex frame {apex} outside onset {onset} .. offset {offset}: estimated as the "
+            f"middle frame {mid}",
+        )
+        apex = mid
+    if apex == onset and "apex_estimated" not in flags and onset != offset:
+        repair("apex_equals_onset", f"apex equals onset ({onset}); kept")
+    if apex == offset and not {"offset_from_apex", "apex_estimated"} & set(flags):
         flags.append("apex_equals_offset")
     return onset, apex, offset, flags
 
 
-def frame_index(
-    number: int, frames: pd.DataFrame, row: SheetRow, what: str, report: dict[str, Any]
-) -> int:
-    """Index within the clip of the frame the data set numbers ``number``.
+def map_frames(
+    numbers: tuple[int, int, int],
+    frames: pd.DataFrame,
+    row: SheetRow,
+    report: dict[str, Any],
+    flags: list[str],
+) -> list[int]:
+    """Indices within the clip of the frames the data set numbers onset/apex/offset.
 
     With SMIC-E's ``FirstF`` and frame files numbered from another origin, numbers count from
-    ``FirstF`` (reported). A number inside the clip's range without a file takes the nearest frame
-    (reported); one outside the range is an error.
+    ``FirstF`` (a quirk). A number inside the clip's range without a file takes the nearest frame
+    (``nearest_frame``); an onset before the first or an offset after the last frame is clamped
+    (``frame_clamped``); an apex left outside onset..offset is re-estimated
+    (``apex_out_of_range``). Each repair is listed.
+
+    Raises
+    ------
+    InputError
+        The expression lies wholly outside the clip's frames.
     """
     nums = frames["number"].to_numpy()
-    hit = np.flatnonzero(nums == number)
-    if len(hit):
-        return int(hit[0])
+    if not len(nums):
+        raise row.fail("the clip has no frames")
+    lo, hi = int(nums[0]), int(nums[-1])
     if row.first_frame is not None and row.first_frame not in nums:
-        k = number - row.first_frame
-        if 0 <= k < len(nums):
+        ks = [n - row.first_frame for n in numbers]
+        if all(0 <= k < len(nums) for k in ks):
             report["quirks"].append(
                 {
                     "file": row.file.name,
                     "sheet": row.sheet,
                     "row": row.row,
-                    "quirk": f"{what} frame {number}: frame files start at {int(nums[0])}, not "
-                    f"at FirstF {row.first_frame}; counted from FirstF (index {k})",
+                    "quirk": f"frame files start at {lo}, not at FirstF {row.first_frame}: "
+                    f"frames counted from FirstF (indices {ks})",
                 }
             )
-            return int(k)
-    if len(nums) and nums[0] <= number <= nums[-1]:
-        k = int(np.argmin(np.abs(nums - number)))
-        report["quirks"].append(
-            {
-                "file": row.file.name,
-                "sheet": row.sheet,
-                "row": row.row,
-                "quirk": f"{what} frame {number} has no file; nearest frame {int(nums[k])} used",
-            }
+            return [int(k) for k in ks]
+    onset, _, offset = numbers
+    if onset > hi or offset < lo:
+        raise row.fail(
+            f"frames {onset}..{offset} lie outside the clip's frames {lo}..{hi} "
+            f"({frames['path'].iloc[0]!r})"
         )
-        return k
-    rng = f"{int(nums[0])}..{int(nums[-1])}" if len(nums) else "none"
-    raise row.fail(
-        f"{what} frame {number} is outside the clip's frames ({rng}) in {frames['path'].iloc[0]!r}"
-        if len(nums)
-        else f"{what} frame {number}: the clip has no frames"
-    )
+
+    def repair(flag: str, text: str) -> None:
+        if flag not in flags:
+            flags.append(flag)
+        repair_row(report, row, flag, text)
+
+    idx = []
+    for n, what in zip(numbers, ("onset", "apex", "offset"), strict=True):
+        hit = np.flatnonzero(nums == n)
+        if len(hit):
+            idx.append(int(hit[0]))
+        elif lo <= n <= hi:
+            k = int(np.argmin(np.abs(nums - n)))
+            repair("nearest_frame", f"{what} frame {n} has no file; nearest frame {nums[k]} used")
+            idx.append(k)
+        else:
+            k = 0 if n < lo else len(nums) - 1
+            repair("frame_clamped", f"{what} frame {n} beyond the clip's frames {lo}..{hi}: "
+                   f"frame {nums[k]} used")  # fmt: skip
+            idx.append(k)
+    if not idx[0] <= idx[1] <= idx[2]:
+        mid = (idx[0] + idx[2]) // 2
+        repair("apex_out_of_range", f"apex index {idx[1]} outside onset..offset {idx[0]}.."
+               f"{idx[2]} after mapping: estimated as the middle frame")  # fmt: skip
+        idx[1] = mid
+    return idx
 
 
 def import_classic(
@@ -549,6 +804,8 @@ def import_classic(
     check_frames: bool = True,
     pseudonymize: bool = False,
     salt: str | None = None,
+    release: str | None = None,
+    strict: bool = False,
 ) -> Store:
     """Import a classic data set tree into a store (see the module docstring for the model).
 
@@ -561,28 +818,40 @@ def import_classic(
     store : str | Path
         The store to write; an existing store is replaced only when the import succeeds.
     sheet : str | Path | None
-        The annotation sheet, if not the single one found below ``src``.
+        The annotation sheet, if not the one found below ``src``.
     executor : Executor | None
         Scans the subjects' frames; default: local processes.
     check_frames : bool
-        Check every frame file for truncation.
+        Check every frame file for truncation (damaged frames are listed in the report).
     pseudonymize : bool
         Replace subject identifiers by salted codes everywhere (:mod:`mmme.io.pseudonym`).
     salt : str | None
         The salt of the codes (default ``$MMME_SALT``, else random).
+    release : str | None
+        Which release of a data set shipped in several to read (CASME II: ``"raw"`` or
+        ``"cropped"``); required when the tree holds several and the data set has no default.
+    strict : bool
+        Make any repaired or skipped row, or damaged frame, an error (nothing is written then).
 
     Raises
     ------
     InputError
-        Naming file, sheet and row of an unreadable or inconsistent row, or a ``Filename`` that
-        escapes the root; nothing is written then.
+        No sheet, no clip folder at all, an ambiguous or unknown release, or (with ``strict``)
+        the first repaired or skipped row, named by file and row; nothing is written then.
     """
     if pseudonymize:
         from mmme.io.pseudonym import with_pseudonyms
 
         return with_pseudonyms(
             lambda tmp: import_classic(
-                fmt, src, tmp, sheet=sheet, executor=executor, check_frames=check_frames
+                fmt,
+                src,
+                tmp,
+                sheet=sheet,
+                executor=executor,
+                check_frames=check_frames,
+                release=release,
+                strict=strict,
             ),
             store,
             salt,
@@ -590,51 +859,84 @@ def import_classic(
     root = Path(src).absolute()
     if not root.is_dir():
         raise InputError("data set root is not a folder", file=str(root))
-    sheet_path = find_sheet(root, fmt, sheet)
+    sheet_path, others = _find_sheet(root, fmt, sheet)
     with StoreWriter(store, dataset=fmt.dataset, source=str(root)) as w:
         report = w.report
+        report.setdefault("repaired", [])
+        report["damaged_frames"] = []
         report["dataset"] = {"name": fmt.dataset, "fps": fmt.fps, "sheet": sheet_path.name}
-        rows = fmt.read_sheet(sheet_path, report)
-        index = DirIndex(root)
-        placed: list[tuple[SheetRow, str, str, tuple[int, int, int], list[str]]] = []
-        clips: dict[str, dict[str, Path]] = {}
-        for row in rows:
-            check_relative(row.filename, row)
-            onset, apex, offset, flags = fix_row(row, report)
-            hit = resolve_clip(row, fmt, index)
-            if hit is None:
-                report["skipped"].append(
-                    {
-                        "file": row.file.name,
-                        "sheet": row.sheet,
-                        "row": row.row,
-                        "reason": f"no frames found for subject {row.subject!r}, "
-                        f"clip {row.filename!r}",
-                    }
-                )
-                continue
-            subj, parts = hit
-            trial = _trial_name(parts, fmt)
-            known = clips.setdefault(subj, {})
-            if trial in known and known[trial] != Path(*parts):
-                raise row.fail(f"two clip folders named {trial!r}: {known[trial]}, {Path(*parts)}")
-            known[trial] = Path(*parts)
-            placed.append((row, subj, trial, (onset, apex, offset), flags))
-        if not clips:
-            raise InputError(
-                f"no clip folder with frames matches any row of {sheet_path.name}", file=str(root)
+        if others:
+            report["quirks"].append(
+                {
+                    "file": sheet_path.name,
+                    "quirk": f"annotation sheet {sheet_path.name} read; also present: "
+                    f"{[p.name for p in others]} (read one of those with --sheet)",
+                }
             )
+        index = choose_release(DirIndex(root), fmt, release, report)
+        clips = clip_folders(index, fmt, report)
+        if not clips:
+            raise InputError("no clip folder with frames below the root", file=str(root))
+        placed: list[tuple[SheetRow, str, str, tuple[int, int, int], list[str], dict]] = []
+        for row in fmt.read_sheet(sheet_path, report):
+            scratch: dict[str, Any] = {"quirks": [], "repaired": []}
+            try:
+                check_relative(row.filename, row)
+                hit = resolve_clip(row, fmt, index, clips)
+                if hit is None:
+                    raise row.fail(
+                        f"no frames found for subject {row.subject!r}, clip {row.filename!r}"
+                    )
+                onset, apex, offset, flags = fix_row(row, scratch)
+            except InputError as exc:
+                skip_row(report, row.file, row.sheet, row.row, _reason(exc), row.source)
+                continue
+            subject, trial = clips[hit[1]]
+            placed.append((row, subject, trial, (onset, apex, offset), flags, scratch))
+        by_subject_clips: dict[str, list[tuple[str, Path]]] = {}
+        for parts, (subject, trial) in clips.items():
+            by_subject_clips.setdefault(subject, []).append((trial, Path(*parts)))
         jobs = [
-            ClipJob(s, sorted(c.items(), key=lambda kv: natural_key(kv[0])), root, check_frames)
-            for s, c in sorted(clips.items(), key=lambda kv: natural_key(kv[0]))
+            ClipJob(s, sorted(c, key=lambda kv: natural_key(kv[0])), root, check_frames)
+            for s, c in sorted(by_subject_clips.items(), key=lambda kv: natural_key(kv[0]))
         ]
         results = (executor or Executor()).map(scan_clips, jobs, desc=f"scan {fmt.dataset} frames")
         by_subject = {r["subject"]: r["frames"] for r in results}
         for r in results:
             report["quirks"].extend(r["quirks"])
-        spans = _write_sessions(w, by_subject, root, fmt.fps)
-        w.add_annotations(_annotations(placed, by_subject, spans, fmt, report))
+            report["damaged_frames"].extend(r["damaged"])
+        spans = _write_sessions(w, by_subject, by_subject_clips, root, fmt, report)
+        ann = _annotations(placed, by_subject, spans, fmt, report)
+        coded = {(s, t) for s, t in zip(ann["subject"], ann["trial"], strict=True)}
+        report["clips"] = {
+            "coded": len(coded),
+            "uncoded": sum(len(c) for c in by_subject.values()) - len(coded),
+        }
+        for key in ("skipped", "repaired"):  # in sheet order, whichever stage listed them
+            report[key].sort(key=lambda r: (str(r.get("file")), r.get("row") or 0,
+                                            str(r.get("source"))))  # fmt: skip
+        if strict:
+            _strict(report, sheet_path)
+        w.add_annotations(ann)
     return Store(store)
+
+
+def _strict(report: dict[str, Any], sheet_path: Path) -> None:
+    rep, sk, dmg = report["repaired"], report["skipped"], report["damaged_frames"]
+    if not (rep or sk or dmg):
+        return
+    first = (
+        f"{sk[0].get('source') or sk[0].get('file')}: skipped: {sk[0]['reason']}"
+        if sk
+        else f"{rep[0]['source']}: repaired ({rep[0]['flag']}): {rep[0]['reason']}"
+        if rep
+        else f"{dmg[0]['file']}: {dmg[0]['reason']}"
+    )
+    raise InputError(
+        f"--strict: {len(rep)} repaired row(s), {len(sk)} skipped row(s), {len(dmg)} damaged "
+        f"frame(s); first: {first}",
+        file=str(sheet_path),
+    )
 
 
 def classic_importer(
@@ -660,7 +962,7 @@ def classic_importer(
     -------
     callable
         ``(src, store, *, sheet=None, executor=None, check_frames=True, pseudonymize=False,
-        salt=None) -> Store``.
+        salt=None, release=None, strict=False) -> Store``.
     """
 
     def importer(
@@ -672,6 +974,8 @@ def classic_importer(
         check_frames: bool = True,
         pseudonymize: bool = False,
         salt: str | None = None,
+        release: str | None = None,
+        strict: bool = False,
     ) -> Store:
         return import_classic(
             fmt,
@@ -682,6 +986,8 @@ def classic_importer(
             check_frames=check_frames,
             pseudonymize=pseudonymize,
             salt=salt,
+            release=release,
+            strict=strict,
         )
 
     # the parameters documented once, in import_classic, less its ``fmt``
@@ -697,26 +1003,22 @@ def classic_importer(
     return importer
 
 
-def _trial_name(parts: tuple[str, ...], fmt: ClassicFormat) -> str:
-    # CAS(ME)^3 keeps frames in <clip>/color: the clip is the folder above
-    skip = {"color", "colour", "rgb"}
-    named = [p for p in parts if p.lower() not in skip]
-    return named[-1] if named else parts[-1]
+_EMPTY_MARKERS = {"device": "string", "code": "int64", "device_time_s": "float64",
+                  "time_s": "float64"}  # fmt: skip
 
 
 def _write_sessions(
-    w: StoreWriter, by_subject: dict[str, dict[str, pd.DataFrame]], root: Path, fps: float
+    w: StoreWriter,
+    by_subject: dict[str, dict[str, pd.DataFrame]],
+    folders: dict[str, list[tuple[str, Path]]],
+    root: Path,
+    fmt: ClassicFormat,
+    report: dict[str, Any],
 ) -> dict[tuple[str, str], float]:
-    """Lay each subject's clips on one timeline; return each clip's start (s)."""
+    """Lay each subject's clips on one timeline (and its physiology, if any); return each clip's
+    start (s)."""
+    fps = fmt.fps
     spans: dict[tuple[str, str], float] = {}
-    empty_markers = pd.DataFrame(
-        {
-            "device": pd.Series([], dtype="string"),
-            "code": pd.Series([], dtype="int64"),
-            "device_time_s": pd.Series([], dtype="float64"),
-            "time_s": pd.Series([], dtype="float64"),
-        }
-    )
     for subject, clips in by_subject.items():
         t0, frames, trials = 0.0, [], []
         for trial, df in clips.items():
@@ -750,13 +1052,21 @@ def _write_sessions(
             spans[(subject, trial)] = t0
             t0 += n / fps + CLIP_GAP_S
         table = pd.concat(frames, ignore_index=True)
+        clocks: dict[str, ClockMap] = {"video": ClockMap.identity()}
+        streams: dict[str, dict[str, Any]] = {}
+        markers = pd.DataFrame({k: pd.Series([], dtype=v) for k, v in _EMPTY_MARKERS.items()})
+        if fmt.physio is not None:
+            got = fmt.physio(root, subject, folders.get(subject, []), w, report)
+            if got is not None:
+                streams, more_clocks, markers = got
+                clocks.update(more_clocks)
         w.add_session(
             subject,
             "1",
-            clocks={"video": ClockMap.identity()},
+            clocks=clocks,
             reference="video",
-            markers=empty_markers,
-            streams={},
+            markers=markers,
+            streams=streams,
             frames=table,
             video={"frames_root": str(root), "fps": fps, "n_frames": int(len(table))},
         )
@@ -765,33 +1075,24 @@ def _write_sessions(
 
 
 def _annotations(
-    placed: list[tuple[SheetRow, str, str, tuple[int, int, int], list[str]]],
+    placed: list[tuple[SheetRow, str, str, tuple[int, int, int], list[str], dict]],
     by_subject: dict[str, dict[str, pd.DataFrame]],
     spans: dict[tuple[str, str], float],
     fmt: ClassicFormat,
     report: dict[str, Any],
 ) -> pd.DataFrame:
     records = []
-    for row, subj, trial, numbers, flags in placed:
+    for row, subj, trial, numbers, flags, scratch in placed:
         frames = by_subject[subj][trial]
-        idx = [
-            frame_index(n, frames, row, what, report)
-            for n, what in zip(numbers, ("onset", "apex", "offset"), strict=True)
-        ]
-        if not idx[0] <= idx[1] <= idx[2]:
-            raise row.fail(f"frame indices out of order after mapping: {idx}")
+        flags = list(flags)
         try:
-            aus = format_aus(parse_aus(row.aus))
-        except ValueError as exc:
-            raise row.fail(f"action units: {exc}") from None
-        try:
-            coder = normalize_type(row.type) if row.type is not None else fmt.default_type
-        except ValueError as exc:
-            raise row.fail(str(exc)) from None
-        emotion = normalize_emotion(row.emotion)
-        if emotion not in _KNOWN_EMOTIONS:
-            flags = [*flags, "unknown_emotion"]
-        notes = list(row.notes)
+            idx = map_frames(numbers, frames, row, scratch, flags)
+        except InputError as exc:
+            skip_row(report, row.file, row.sheet, row.row, _reason(exc), row.source)
+            continue
+        aus, coder, emotion, notes = _labels(row, fmt, flags, scratch)
+        report["quirks"].extend(scratch["quirks"])
+        report["repaired"].extend(scratch["repaired"])
         if list(numbers) != idx:
             notes.insert(0, "frames {}/{}/{} in the data set's numbering".format(*numbers))
         t0 = spans[(subj, trial)]
@@ -814,13 +1115,60 @@ def _annotations(
                 "emotion": emotion,
                 "emotion_raw": None if row.emotion is None else cell_text(row.emotion),
                 "type_coder": coder,
-                "flags": ";".join(flags),
+                "flags": ";".join(dict.fromkeys(flags)),
                 "notes": "; ".join(notes) or None,
                 "source": row.source,
             }
         )
     logger.info("%d annotations placed", len(records))
     return make_annotations(records, fps=fmt.fps)
+
+
+def _labels(
+    row: SheetRow, fmt: ClassicFormat, flags: list[str], scratch: dict[str, Any]
+) -> tuple[str, str | None, str, list[str]]:
+    """AUs, coders' type, emotion and notes of a row; cells not understood are flagged."""
+    notes = list(row.notes)
+
+    def repair(flag: str, text: str) -> None:
+        flags.append(flag)
+        repair_row(scratch, row, flag, text)
+
+    try:
+        groups = parse_au_groups(row.aus)
+        aus = format_au_groups(groups)
+        if any(len(g) > 1 for g in groups):
+            repair(
+                "au_alternatives",
+                f"AU cell {cell_text(row.aus)!r} lists alternatives; kept as {aus!r}",
+            )
+    except ValueError as exc:
+        aus = ""
+        notes.append(f"aus={cell_text(row.aus)}")
+        repair("aus_unreadable", f"AU cell: {exc}; kept in the notes")
+    coder = fmt.default_type
+    if row.type is not None:
+        try:
+            coder = normalize_type(row.type)
+        except ValueError:
+            repair(
+                "type_unreadable",
+                f"type cell {cell_text(row.type)!r} is not Micro/Macro; "
+                f"{coder or 'the ME rule'} used",
+            )
+    emotion = _emotion(row.emotion)
+    if "+" in emotion and all(p in _KNOWN_EMOTIONS for p in emotion.split("+")):
+        flags.append("combined_emotion")
+    elif emotion not in _KNOWN_EMOTIONS:
+        flags.append("unknown_emotion")
+    return aus, coder, emotion, notes
+
+
+def _emotion(label: Any) -> str:
+    """The fine label; a combined label (``Surprise+Positive``) as its normalised parts."""
+    if label is not None and "+" in str(label):
+        return "+".join(normalize_emotion(p) for p in str(label).split("+") if p.strip())
+    return normalize_emotion(label)
 
 
 def rows_from_header_sheet(
@@ -832,50 +1180,129 @@ def rows_from_header_sheet(
     sentinels: dict[str, Iterable[int]] | None = None,
     note_fields: Sequence[str] = (),
     sheet: str | int = 0,
+    extra: Sequence[tuple[str, str, str]] = (),
 ) -> list[SheetRow]:
     """:class:`SheetRow` records of a sheet with a header row (the common case).
 
     Fields: ``subject, filename, onset, apex, offset, aus, emotion, type, notes, first_frame`` plus
-    ``note_fields`` (kept as ``name=value`` in the notes).
+    ``note_fields`` (kept as ``name=value`` in the notes). ``extra`` names further expressions
+    held by the same row as ``(onset field, offset field, label)`` (SMIC-E's second and third).
+
+    A row whose cells cannot be read is skipped and listed (``report["skipped"]``); rows with no
+    Filename and no frame numbers (free text below the table) are reported as quirks.
     """
     sheet_name = None if path.suffix.lower() == ".csv" else _sheet_label(path, sheet)
     out = []
     sentinels = sentinels or {}
+    frame_fields = ("onset", "apex", "offset", *(f for e in extra for f in e[:2]))
     for r, vals in read_header_sheet(path, aliases, required, report, sheet=sheet):
-        nums: dict[str, int | None] = {}
-        raw: dict[str, Any] = {}
-        for f in ("onset", "apex", "offset", "first_frame"):
-            v = vals.get(f)
-            col = aliases.get(f, (f,))[0]
-            nums[f] = frame_cell(v, col, path, sheet_name, r, sentinels.get(f, ()))
-            if f not in aliases:
-                raw[f] = "no column"
-            elif nums[f] is None:
-                raw[f] = "empty" if v is None or _isnan(v) else cell_text(v)
-        if is_empty(vals.get("subject")) or is_empty(vals.get("filename")):
-            raise InputError("Subject or Filename empty", file=str(path), sheet=sheet_name, row=r)
-        notes = []
-        if not is_empty(vals.get("notes")):
-            notes.append(cell_text(vals["notes"]))
-        for f in note_fields:
-            if not is_empty(vals.get(f)):
-                notes.append(f"{f}={cell_text(vals[f])}")
-        out.append(
-            SheetRow(
-                subject=cell_text(vals["subject"]),
-                filename=cell_text(vals["filename"]),
-                onset=nums["onset"],
-                apex=nums["apex"],
-                offset=nums["offset"],
-                file=path,
-                sheet=sheet_name,
-                row=r,
-                aus=cell_or_none(vals, "aus"),
-                emotion=cell_or_none(vals, "emotion"),
-                type=cell_or_none(vals, "type"),
-                notes=notes,
-                first_frame=nums["first_frame"],
-                raw=raw,
+        if is_empty(vals.get("filename")) and all(is_empty(vals.get(f)) for f in frame_fields):
+            text = " ".join(cell_text(v) for v in vals.values() if not is_empty(v))
+            report["quirks"].append(
+                {
+                    "file": path.name,
+                    "sheet": sheet_name,
+                    "row": r,
+                    "quirk": f"row without Filename or frame numbers, not an expression: "
+                    f"{text[:80]!r}",
+                }
             )
+            continue
+        try:
+            out += _header_rows(path, sheet_name, r, vals, aliases, sentinels, note_fields, extra,
+                                report)  # fmt: skip
+        except InputError as exc:
+            skip_row(report, path, sheet_name, r, _reason(exc))
+    return out
+
+
+def _reason(exc: InputError) -> str:
+    """The message of an error without its file/sheet/row prefix (listed beside it)."""
+    where = []
+    if exc.file is not None:
+        where.append(f"file {exc.file}")
+    if exc.sheet is not None:
+        where.append(f"sheet {exc.sheet!r}")
+    if exc.row is not None:
+        where.append(f"row {exc.row}")
+    text, prefix = str(exc), ", ".join(where) + ": "
+    if exc.channel is not None:
+        return text
+    return text[len(prefix) :] if where and text.startswith(prefix) else text
+
+
+def _header_rows(
+    path: Path,
+    sheet_name: str | None,
+    r: int,
+    vals: dict[str, Any],
+    aliases: dict[str, Sequence[str]],
+    sentinels: dict[str, Iterable[int]],
+    note_fields: Sequence[str],
+    extra: Sequence[tuple[str, str, str]],
+    report: dict[str, Any],
+) -> list[SheetRow]:
+    def number(f: str, raw: dict[str, Any]) -> int | None:
+        v = vals.get(f)
+        col = aliases.get(f, (f,))[0]
+        n = frame_cell(v, col, path, sheet_name, r, sentinels.get(f, ()))
+        if f not in aliases:
+            raw[f] = "no column"
+        elif n is None:
+            raw[f] = "empty" if v is None or _isnan(v) else cell_text(v)
+        return n
+
+    if is_empty(vals.get("subject")) or is_empty(vals.get("filename")):
+        raise InputError("Subject or Filename empty", file=str(path), sheet=sheet_name, row=r)
+    raw: dict[str, Any] = {}
+    nums = {f: number(f, raw) for f in ("onset", "apex", "offset")}
+    first = None
+    if "first_frame" in aliases and not is_empty(vals.get("first_frame")):
+        try:
+            first = frame_cell(vals["first_frame"], aliases["first_frame"][0], path, sheet_name, r)
+        except InputError:  # SMIC-E: FirstF is sometimes text; only the frame origin needs it
+            report["quirks"].append(
+                {
+                    "file": path.name,
+                    "sheet": sheet_name,
+                    "row": r,
+                    "quirk": f"{aliases['first_frame'][0]} {cell_text(vals['first_frame'])!r} is "
+                    "not a frame number; frame files taken as numbered like the sheet",
+                }
+            )
+    notes = []
+    if not is_empty(vals.get("notes")):
+        notes.append(cell_text(vals["notes"]))
+    for f in note_fields:
+        if not is_empty(vals.get(f)):
+            notes.append(f"{f}={cell_text(vals[f])}")
+
+    def make(onset: int | None, apex: int | None, offset: int | None, raw: dict, part: int):
+        return SheetRow(
+            subject=cell_text(vals["subject"]),
+            filename=cell_text(vals["filename"]),
+            onset=onset,
+            apex=apex,
+            offset=offset,
+            file=path,
+            sheet=sheet_name,
+            row=r,
+            aus=cell_or_none(vals, "aus"),
+            emotion=cell_or_none(vals, "emotion"),
+            type=cell_or_none(vals, "type"),
+            notes=list(notes),
+            first_frame=first,
+            raw=raw,
+            part=part,
         )
+
+    out = [make(nums["onset"], nums["apex"], nums["offset"], raw, 1)]
+    for k, (on_f, off_f, label) in enumerate(extra, start=2):
+        if is_empty(vals.get(on_f)) and is_empty(vals.get(off_f)):
+            continue
+        raw_k: dict[str, Any] = {"apex": "no column"}
+        on, off = number(on_f, raw_k), number(off_f, raw_k)
+        row = make(on, None, off, raw_k, k)
+        row.notes.insert(0, f"{label} of the row")
+        out.append(row)
     return out

@@ -1,12 +1,16 @@
 """SAMM (Davison et al. 2018) clips and SAMM long videos (SAMM-LV, Yap et al. 2020), 200 fps.
 
-Clips: sheet with a preamble whose length varies by release, header ``Subject, Filename,
-Inducement Code, Onset Frame, Apex Frame, Offset Frame, Duration, Type, Action Units, Estimated
+Clips: ``SAMM_Micro_FACS_Codes_v2.xlsx``, 13 preamble rows, header on row 14: ``Subject, Filename,
+Inducement Code, Onset Frame, Apex Frame, Offset Frame, Duration, Micro, Action Units, Estimated
 Emotion, Objective Classes, Notes``; frames ``006/006_1_2/006_05562.jpg`` numbered as in the long
-video. Long videos: ~10 preamble rows, ``Type`` ``"Micro - 1/2"`` or ``"Macro"``, ``Filename``
-``006_1_3`` (video ``006_1``, event 3), frames ``006_1/006_1_0001.jpg``. Quirks fixed: the header
-row found wherever it is, ``-1`` apex/offset cells (not coded): apex estimated as the middle
-frame, offset taken from the apex; subject ``6`` for folder ``006``.
+video; subject ``6`` for folder ``006``; the ``Micro`` column is the coders' type. Long videos:
+``SAMM_LongVideos_V3_Release.xlsx``, header on row 10: ``Subject, Filename, Inducement Code,
+Onset, Apex, Offset, Duration, Type, Action Units, Notes``; ``Type`` ``"Micro - 1/2"`` or
+``"Macro"``; ``Filename`` ``006_1_3`` (video ``006_1``, event 3); frames
+``006_1/006_1_0001.jpg``; every video folder is a trial, coded or not. Repairs: AU cells with
+alternatives (``R12 or R15``: kept joined by ``|``, ``au_alternatives``); apex outside
+onset..offset (estimated, ``apex_out_of_range``); ``-1`` apex/offset cells (not coded: apex
+estimated, offset from the apex). Emotions ``Other`` and ``Others`` are one label.
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mmme.io.classic._base import ClassicFormat, SheetRow, classic_importer, rows_from_header_sheet
+from mmme.io.classic._base import (
+    ClassicFormat,
+    SheetRow,
+    classic_importer,
+    pick_sheet,
+    rows_from_header_sheet,
+)
 
 FPS = 200.0
 ALIASES = {
@@ -25,7 +35,7 @@ ALIASES = {
     "onset": ("Onset Frame", "OnsetFrame", "Onset"),
     "apex": ("Apex Frame", "ApexFrame", "Apex"),
     "offset": ("Offset Frame", "OffsetFrame", "Offset"),
-    "type": ("Type",),
+    "type": ("Micro", "Type"),
     "aus": ("Action Units", "AU", "AUs"),
     "emotion": ("Estimated Emotion", "Emotion"),
     "objective_class": ("Objective Classes", "Objective Class"),
@@ -42,6 +52,18 @@ def subject_dirs(subject: str) -> list[str]:
     return [f"{int(s):03d}", s] if s.isdigit() else [s]
 
 
+def clip_id(parts: tuple[str, ...]) -> tuple[str, str] | None:
+    """``(..., "006", "006_1_2")`` -> ``("006", "006_1_2")``."""
+    m = re.fullmatch(r"(\d+)_\d+_\d+", parts[-1])
+    return (m.group(1), parts[-1]) if m else None
+
+
+def video_id(parts: tuple[str, ...]) -> tuple[str, str] | None:
+    """``(..., "006_1")`` -> ``("006", "006_1")``."""
+    m = re.fullmatch(r"(\d+)_\d+", parts[-1])
+    return (m.group(1), parts[-1]) if m else None
+
+
 def long_video_parts(row: SheetRow) -> list[tuple[str, ...]]:
     """``006_1_3`` -> the folder itself, then ``006_1`` (its video)."""
     out, name = [(row.filename,)], row.filename
@@ -53,6 +75,7 @@ def long_video_parts(row: SheetRow) -> list[tuple[str, ...]]:
 
 
 def read_sheet(path: Path, report: dict[str, Any]) -> list[SheetRow]:
+    sheet = pick_sheet(path, (), ALIASES, _REQUIRED)
     return rows_from_header_sheet(
         path,
         report,
@@ -60,6 +83,7 @@ def read_sheet(path: Path, report: dict[str, Any]) -> list[SheetRow]:
         _REQUIRED,
         sentinels=SENTINELS,
         note_fields=("objective_class", "inducement"),
+        sheet=sheet,
     )
 
 
@@ -70,6 +94,8 @@ SAMM = ClassicFormat(
     subject_dirs=subject_dirs,
     clip_parts=lambda row: [(row.filename,)],
     default_type="ME",
+    sheet_glob=("samm_micro*.xls*", "*facs*.xls*", "*.xlsx", "*.xls", "*.csv"),
+    clip_id=clip_id,
 )
 SAMM_LV = ClassicFormat(
     dataset="samm-lv",
@@ -78,6 +104,9 @@ SAMM_LV = ClassicFormat(
     subject_dirs=subject_dirs,
     clip_parts=long_video_parts,
     default_type=None,  # the Type column; else the ME rule
+    sheet_glob=("samm_longvideos*.xls*", "*long*.xls*", "*.xlsx", "*.xls", "*.csv"),
+    clip_id=video_id,
+    anywhere=True,
 )
 
 
