@@ -223,6 +223,12 @@ def real_ecg():
     return x, base
 
 
+def _remaining_rmssd(x: np.ndarray, bad: np.ndarray) -> float:
+    """RMSSD of the gap-free recording's beats, less the intervals at the masked stretch."""
+    peaks = process_signal(x, FS, "ecg", warn=False).events["peaks"]
+    return rmssd_ms(peaks, intervals_valid(peaks, bad, 1000), FS)
+
+
 # 20 s and 209 s: a false beat right after the gap (detector re-adapting) gave +10 % / +15 %
 # without the guard; 101 s: the plain case (+890 % when the spanning interval is kept)
 @pytest.mark.parametrize("start", [20_000, 101_000, 209_000])
@@ -233,6 +239,8 @@ def test_real_ecg_rmssd_survives_a_3s_gap(real_ecg, start):
     y[start : start + 3000] = np.nan
     s = summarize_signal(y, FS, "ecg")
     assert s["rmssd_ms"] == pytest.approx(base["rmssd_ms"], rel=0.025)
+    # the beats away from the gap are found as without it: the same RMSSD to rounding
+    assert s["rmssd_ms"] == pytest.approx(_remaining_rmssd(x, np.isnan(y)), abs=1e-9)
     assert s["hrv"]["HRV_RMSSD"] == pytest.approx(base["hrv"]["HRV_RMSSD"], rel=0.025)
     assert s["hrv"]["HRV_MeanNN"] == pytest.approx(base["hrv"]["HRV_MeanNN"], rel=0.003)
     assert s["hrv"]["HRV_SDNN"] == pytest.approx(base["hrv"]["HRV_SDNN"], rel=0.03)
@@ -264,9 +272,13 @@ def test_cli_signals_csv_with_a_gap(real_ecg, tmp_path):
     path = tmp_path / "ecg_gap.csv"
     pd.DataFrame({"ECG": y}).to_csv(path, index=False)
     ref = summarize_signal(x[:120_000], FS, "ecg", hrv=False)
+    assert ref["rmssd_ms"] == pytest.approx(24.50, abs=0.01)
     res = CliRunner().invoke(app, ["signals", str(path), "--kind", "ecg", "--sfreq", "1000",
                                    "--json"], env={**os.environ, "COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     out = json.loads(res.output[res.output.index("{"):])
-    assert out["rmssd_ms"] == pytest.approx(ref["rmssd_ms"], rel=0.03)
+    # 2 minutes: the 5 intervals left out move RMSSD by 3.3 %; the rest is exact
+    assert out["rmssd_ms"] == pytest.approx(ref["rmssd_ms"], rel=0.04)
+    assert out["rmssd_ms"] == pytest.approx(_remaining_rmssd(x[:120_000], np.isnan(y)), abs=1e-9)
+    assert out["sfreq"] == FS
     assert out["quality"]["nan_fraction"] == pytest.approx(0.025, abs=1e-9)
