@@ -35,7 +35,10 @@ def _executor(n_jobs: int | None, scheduler: str | None, dask_workers: int | Non
 
 
 def _fail(exc: Exception) -> NoReturn:
-    console_err.print(f"[bold red]error:[/bold red] {exc}")
+    from rich.markup import escape
+
+    # one line, whatever the width; "[...]" in a message is text, not rich markup
+    console_err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", soft_wrap=True)
     raise typer.Exit(2)
 
 

@@ -254,8 +254,8 @@ def sniff_delimiter(lines: list[str]) -> tuple[str, str]:
     """``(delimiter, decimal)`` of a table from its first lines.
 
     A delimiter qualifies when it splits every line into the same number (> 1) of fields; of
-    those the one giving most fields wins, except that ``;`` wins over ``,`` when the
-    ``;``-fields are numbers with a decimal comma. No qualifying delimiter: one column (``,``).
+    those the one giving most fields wins, except that ``;`` wins when its fields are numbers
+    with a decimal comma. No qualifying delimiter: one column (``,``).
 
     Examples
     --------
@@ -269,7 +269,7 @@ def sniff_delimiter(lines: list[str]) -> tuple[str, str]:
         n = {len(_fields(ln, sep)) for ln in lines}
         if len(n) == 1 and (k := n.pop()) > 1:
             counts[sep] = k
-    if ";" in counts and "," in counts:
+    if ";" in counts:
         data = [f for ln in lines[1:] for f in _fields(ln, ";")]
         if data and all(_is_number(f, ",") for f in data) and any("," in f for f in data):
             return ";", ","
