@@ -291,7 +291,7 @@ _SIGNAL_KINDS = ("ecg", "ppg", "rsp", "eda", "emg", "skt", "eeg")
 
 @app.command("signals")
 def signals_cmd(
-    file: Path = typer.Argument(..., help="EDF/BDF/EEGLAB .set, CSV/TSV, or OpenSignals .h5/.txt."),
+    file: Path = typer.Argument(..., help="EDF/BDF/XDF/EEGLAB, CSV/TSV, OpenSignals .h5/.txt."),
     kind: str = typer.Option(..., "--kind", "-k", help="ecg, ppg, rsp, eda, emg, skt or eeg."),
     channel: str | None = typer.Option(None, "--channel", "-c", help="Channel to analyse."),
     sfreq: float | None = typer.Option(
