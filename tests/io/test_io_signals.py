@@ -254,3 +254,21 @@ def test_signals_reads_xdf_as_import_does(tmp_path):
     assert np.array_equal(stream.read(0, stream.n_samples), rec.data.astype(np.float32))
     res = _run(["signals", str(p), "--kind", "ecg", "--sfreq", str(2 * xdf.SFREQ)])
     assert res.exit_code != 0 and "contradicts the file's" in res.output
+
+
+def test_signals_xdf_with_two_streams_picks_by_channel(tmp_path):
+    xdf = _xdf_module()
+    eeg = xdf.XStream(sid=4, name="EEG amp", type="EEG", fmt="float32", srate=100.0,
+                      values=np.full((300, 1), 2.0, np.float32),
+                      stamps=xdf.LOCAL0 + np.arange(300) / 100.0, labels=["CZ"], units=["uV"])
+    p = tmp_path / "two.xdf"
+    xdf.write_xdf(p, [*xdf.streams(), eeg])
+    with pytest.raises(InputError, match=r"two\.xdf: several streams, pick a channel"):
+        read_recording(p)
+    rec = read_recording(p, channel="cz")
+    assert rec.ch_names == ["CZ"] and rec.sfreq == 100.0
+    assert np.allclose(rec.data, 2e-6)  # microvolts -> volts
+    assert read_recording(p, channel="EDA").ch_names == ["ECG", "EDA"]
+    res = _run(["signals", str(p), "--kind", "ecg"])
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert "several streams" in res.output and "\n" not in res.output.strip()
