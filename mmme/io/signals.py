@@ -312,8 +312,8 @@ def read_csv_signals(
     has_header = not all(_is_number(f, decimal) for f in first)
     try:
         df = pd.read_csv(
-            p, sep=sep, decimal=decimal, header=0 if has_header else None, dtype=str,
-            skip_blank_lines=True, keep_default_na=False, encoding="utf-8-sig",
+            p, sep=sep, decimal=decimal, header=0 if has_header else None,
+            skip_blank_lines=True, skipinitialspace=True, encoding="utf-8-sig",
         )
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
@@ -322,7 +322,7 @@ def read_csv_signals(
         df.columns = [f"ch{i + 1}" for i in range(df.shape[1])]
     # a trailing delimiter makes an unnamed, empty column
     df = df[[c for c in df.columns
-             if not (str(c).startswith("Unnamed: ") and (df[c].str.strip() == "").all())]]
+             if not (str(c).startswith("Unnamed: ") and df[c].isna().all())]]
     names = [str(c).strip() for c in df.columns]
     if len(df) == 0:
         raise InputError(f"no sample rows under the header {names}", file=str(p))
@@ -385,7 +385,17 @@ def read_csv_signals(
 def _numeric(
     col: pd.Series, decimal: str, path: Path, name: str, header_rows: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Floats of a text column and its empty cells; text that is not a number is an error."""
+    """Floats of a column and its empty cells; text that is not a number is an error."""
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        values = col.to_numpy(dtype=float)  # pandas parsed every cell (empty ones as NaN)
+        missing = np.isnan(values)
+        inf = np.isinf(values)
+        if inf.any():
+            k = int(np.flatnonzero(inf)[0])
+            raise InputError(f"{col.iloc[k]!r} is not a finite number", file=str(path),
+                             row=k + header_rows + 1, channel=name)
+        return values, missing
+    # some cell is not a number: find it (pandas has read empty and NA cells as NaN)
     text = col.astype(str).str.strip()
     missing = (text == "") | text.str.lower().isin(("nan", "na", "n/a"))
     if decimal != ".":
