@@ -179,7 +179,7 @@ def read_signal_file(
         return out
     if suffix in (".csv", ".tsv"):
         # the store holds complete signals (validate flags NaN): empty cells are an error
-        sd = read_csv_signals(path, allow_missing=False)
+        sd = read_csv_signals(path, allow_missing=False, sfreq_option=None)
         if sd.clock is None:  # pragma: no cover - read_csv_signals needs a rate
             raise InputError("a CSV signal needs a time column", file=str(path))
         return [_write_stream(sd, w, subject, session, taken, report)]

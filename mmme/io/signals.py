@@ -280,7 +280,11 @@ def sniff_delimiter(lines: list[str]) -> tuple[str, str]:
 
 
 def read_csv_signals(
-    path: str | Path, *, sfreq: float | None = None, allow_missing: bool = True
+    path: str | Path,
+    *,
+    sfreq: float | None = None,
+    allow_missing: bool = True,
+    sfreq_option: str | None = "--sfreq",
 ) -> SignalData:
     """Read a CSV/TSV signal table (see the module docstring for the rules).
 
@@ -293,6 +297,9 @@ def read_csv_signals(
         (within :data:`RATE_TOLERANCE`).
     allow_missing : bool
         Read empty cells as NaN (else they are an error naming row and channel).
+    sfreq_option : str | None
+        The caller's option that gives ``sfreq``, named in the error for a file without a time
+        column (None: the caller has none, the file needs a time column).
 
     Raises
     ------
@@ -367,9 +374,11 @@ def read_csv_signals(
             f"{clock.residual_max_s * 1e3:.3g} ms, rms {clock.residual_rms_s * 1e3:.3g} ms)"
         )
     elif sfreq is None or not np.isfinite(sfreq) or sfreq <= 0:
+        fix = f"give the sampling rate ({sfreq_option} HZ)" if sfreq_option else (
+            "add a time column (seconds from the first sample)")
         raise InputError(
             f"no time column (named one of time, t, time_s, timestamp, time_ms ...) among "
-            f"{names}: give the sampling rate (--sfreq HZ)",
+            f"{names}: {fix}",
             file=str(p),
         )
     else:

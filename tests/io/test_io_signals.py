@@ -202,13 +202,15 @@ def test_cli_bad_csv_is_one_line_naming_the_file(tmp_path, case):
     assert line.startswith("error: file " + str(path)), line
     assert expect in line, line
     # mmme import generic reads the file by the same rules (its errors are the same)
-    if case in ("contradicts", "no_rate"):
-        return  # import generic has no --sfreq: a CSV needs its time column
+    if case == "contradicts":
+        return  # import generic has no --sfreq
     res = _run(["import", "generic", str(path), str(tmp_path / f"store_{case}")])
     assert res.exit_code != 0 and "Traceback" not in res.output
     line = res.output.strip()
     assert "\n" not in line and str(path) in line and expect in line, line
     assert not (tmp_path / f"store_{case}").exists()
+    if case == "no_rate":  # and no --sfreq to suggest
+        assert "add a time column" in line and "--sfreq" not in line
 
 
 def test_import_generic_reads_csv_as_signals_does(tmp_path):
