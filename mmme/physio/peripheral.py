@@ -526,6 +526,9 @@ def window_features(
 
     Latencies (``*_latency_s``) are seconds from ``start_s`` to the first event in the window, so
     a response window starting at an expression's onset gives the latency after onset.
+    RR and breath-to-breath intervals touching a masked sample (or within
+    :data:`~mmme.physio.intervals.GUARD_S` of one) are left out of RMSSD, of the rates and of
+    the longest breath interval (:mod:`mmme.physio.intervals`).
     Respiration's ``breath_interval_max_s`` is the longest inter-breath interval ending in the
     window (a breath pause shows as one long interval, :func:`longest_breath_interval`) and
     ``breath_interval_max_latency_s`` the time from ``start_s`` to the breath that opens it.
