@@ -368,10 +368,12 @@ _SIGNAL_KINDS = ("ecg", "ppg", "rsp", "eda", "emg", "skt", "eeg")
 
 @app.command("signals")
 def signals_cmd(
-    file: Path = typer.Argument(..., help="EDF/BDF/EEGLAB .set, CSV/TSV, or OpenSignals .h5/.txt."),
+    file: Path = typer.Argument(..., help="EDF/BDF/XDF/EEGLAB, CSV/TSV, OpenSignals .h5/.txt."),
     kind: str = typer.Option(..., "--kind", "-k", help="ecg, ppg, rsp, eda, emg, skt or eeg."),
     channel: str | None = typer.Option(None, "--channel", "-c", help="Channel to analyse."),
-    sfreq: float | None = typer.Option(None, "--sfreq", help="Sampling rate (needed for CSV)."),
+    sfreq: float | None = typer.Option(
+        None, "--sfreq", help="Sampling rate (a CSV without a time column needs it)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Summarise one's own recording: beats/HR/RMSSD, breathing rate, SCRs, SKT, EEG bands."""
@@ -383,7 +385,7 @@ def signals_cmd(
     try:
         if kind not in _SIGNAL_KINDS:
             raise MMMEError(f"--kind must be one of {', '.join(_SIGNAL_KINDS)}, got {kind!r}")
-        rec = read_recording(file, sfreq=sfreq)
+        rec = read_recording(file, sfreq=sfreq, channel=channel)
         if kind == "eeg":
             from mmme.eeg.summary import summarize_eeg
 
@@ -403,7 +405,7 @@ def signals_cmd(
             summary = summarize_signal(rec.pick(channel), rec.sfreq, kind, channel=channel)
     except MMMEError as exc:
         _fail(exc)
-    summary = {"file": str(file), **summary}
+    summary = {"file": str(file), "sfreq": rec.sfreq, **summary, "notes": rec.notes}
     if as_json:
         typer.echo(json.dumps(summary, indent=2, allow_nan=False,
                               default=lambda o: None))
@@ -418,13 +420,15 @@ def signals_cmd(
             table.add_row(ch, vals)
     else:
         for k, v in summary.items():
-            if k in ("hrv", "quality", "file"):
+            if k in ("hrv", "quality", "file", "notes"):
                 continue
             shown = "masked" if v is None or (isinstance(v, float) and math.isnan(v)) else (
                 f"{v:.4g}" if isinstance(v, float) else str(v))
             table.add_row(k, shown)
         q = summary["quality"]
         table.add_row("quality", ", ".join(q["problems"]) or "ok")
+        for note in summary["notes"]:
+            table.add_row("read", note)
     console.print(table)
 
 

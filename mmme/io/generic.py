@@ -7,7 +7,8 @@
   XDF from Lab Streaming Layer (``pyxdf``, its ClockOffset synchronisation applied: each regular
   stream gets a linear clock map fitted from its sample numbers to its LSL stamps, arrival jitter
   averaged out, a gap an error; voltage channels converted to volts; string and irregular streams
-  become markers, integer codes kept), or CSV with a time column (seconds).
+  become markers, integer codes kept), or CSV/TSV with a time column (seconds); all read by
+  :mod:`mmme.io.signals`, by the same rules as ``mmme signals``.
 - Annotations: CSV/XLSX, columns named by a mapping (``onset=OnsetF,apex=ApexF,...``); frame
   numbers (as in the image names, or 0-based video frame indices plus ``first_frame``) or seconds
   from the start of the video.
@@ -48,12 +49,12 @@ from mmme.io.classic._base import (
     frame_number,
     is_empty,
     natural_key,
-    norm_header,
     read_header_sheet,
 )
+from mmme.io.signals import SignalData, open_edf, read_csv_signals, read_xdf
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".wmv")
-SIGNAL_SUFFIXES = (".edf", ".bdf", ".xdf", ".xdfz", ".csv")
+SIGNAL_SUFFIXES = (".edf", ".bdf", ".xdf", ".xdfz", ".csv", ".tsv")
 #: Annotation fields and the column names tried when the mapping does not name them.
 FIELDS: dict[str, tuple[str, ...]] = {
     "onset": ("onset", "OnsetFrame", "OnsetF", "Onset Frame", "onset_frame", "onset_s"),
@@ -64,14 +65,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "type": ("type", "Macro/Micro", "Type"),
     "notes": ("notes", "Notes"),
 }
-_TIME_COLUMNS = ("time", "time_s", "times", "t", "timestamp", "seconds", "sec")
-#: A sample more than this fraction of a sampling interval off the fitted clock is an error.
-_MAX_JITTER = 0.5
-#: LSL stamps are median-filtered over this many seconds before that check (arrival jitter).
-_LSL_SMOOTH_S = 1.0
-#: Voltage units of XDF channel descriptions -> factor to volts (EDF/BDF arrive in volts via MNE).
-_TO_VOLTS = {"v": 1.0, "volts": 1.0, "mv": 1e-3, "millivolts": 1e-3, "uv": 1e-6, "µv": 1e-6}
-_TO_VOLTS |= {"μv": 1e-6, "microvolts": 1e-6, "nv": 1e-9, "nanovolts": 1e-9}
 
 
 def parse_mapping(text: str | Sequence[str] | Mapping[str, str] | None) -> dict[str, str]:
@@ -155,73 +148,6 @@ def image_folder(path: Path) -> list[tuple[int | None, str]]:
 # --- signals ------------------------------------------------------------------------------------
 
 
-def fit_clock(
-    stamps: np.ndarray,
-    sfreq: float,
-    what: str,
-    file: Path,
-    t0: float,
-    smooth_s: float = 0.0,
-) -> ClockMap:
-    """Clock map ``stamp - t0 = offset + scale * (k / sfreq)`` fitted on a stream's stamps.
-
-    Parameters
-    ----------
-    stamps : ndarray
-        Time stamp (s) of every sample.
-    sfreq : float
-        Nominal sampling rate (Hz).
-    what, file
-        Names for the error message.
-    t0 : float
-        Stamp of common time 0.
-    smooth_s : float
-        With ``0`` every stamp must lie within half a sample of the fitted line. Otherwise the
-        residuals are median-filtered over this many seconds first: stamps taken on arrival (Lab
-        Streaming Layer) jitter by more than a sample, while a gap or a clock jump shifts every
-        later sample and still fails.
-
-    Raises
-    ------
-    InputError
-        If the stamps are more than half a sample off the line (irregular sampling, a gap), named.
-    """
-    k = np.arange(len(stamps)) / sfreq
-    if len(stamps) < 2:
-        return ClockMap(offset=float(stamps[0] - t0) if len(stamps) else 0.0)
-    scale, offset = np.polyfit(k, stamps - t0, 1)
-    res = stamps - t0 - (offset + scale * k)
-    tol = _MAX_JITTER / sfreq
-    if smooth_s > 0:
-        from scipy.ndimage import median_filter
-
-        width = int(min(len(res), max(1, round(smooth_s * sfreq))))
-        smooth = median_filter(res, size=width, mode="reflect")  # not "nearest": edge bias
-        if np.max(np.abs(smooth)) > tol:
-            at = int(np.argmax(np.abs(np.diff(smooth)))) + 1  # where the level changes
-            raise InputError(
-                f"{what}: samples leave a regular {sfreq:g} Hz clock near {at / sfreq:.1f} s "
-                f"into the stream (sample {at}; {np.ptp(smooth) * 1e3:.1f} ms off over "
-                f"{width / sfreq:g} s): a gap or a clock jump; split or resample the stream",
-                file=str(file),
-            )
-    else:
-        worst = int(np.argmax(np.abs(res)))
-        if abs(res[worst]) > tol:
-            raise InputError(
-                f"{what}: sample {worst} is {res[worst] * 1e3:.1f} ms off a regular "
-                f"{sfreq:g} Hz clock; resample the signal first",
-                file=str(file),
-            )
-    return ClockMap(
-        offset=float(offset),
-        scale=float(scale),
-        residual_rms_s=float(np.sqrt(np.mean(res**2))),
-        residual_max_s=float(np.max(np.abs(res))),
-        n_markers=len(stamps),
-    )
-
-
 def _name(label: str, taken: set[str]) -> str:
     """A store stream name from a file stem or an LSL stream name, unique among ``taken``."""
     base = re.sub(r"[^0-9A-Za-z]+", "_", label).strip("_").lower() or "signal"
@@ -232,213 +158,85 @@ def _name(label: str, taken: set[str]) -> str:
     return name
 
 
-def _markers_of_raw(raw: Any) -> tuple[pd.DataFrame, int]:
-    """Markers ``(code, time)`` from integer annotations, else a stim channel; non-integer count."""
-    rows, other = [], 0
-    for onset, desc in zip(raw.annotations.onset, raw.annotations.description, strict=True):
-        d = str(desc).strip()
-        if d.isdigit():
-            rows.append((int(d), float(onset) - raw.first_time))
-        else:
-            other += 1
-    if not rows:
-        stim = [c for c in raw.ch_names if c.upper() in ("TRIGGER", "STI", "STI 014", "STATUS")]
-        if stim:
-            v = np.rint(raw.get_data(picks=stim[:1])[0]).astype(np.int64)
-            prev = np.concatenate([[0], v[:-1]])
-            on = np.flatnonzero((v != 0) & (prev == 0))
-            rows = [(int(v[i]), i / raw.info["sfreq"]) for i in on]
-    return pd.DataFrame(rows, columns=["code", "time"]), other
-
-
 def read_signal_file(
     path: Path, w: StoreWriter, subject: str, session: str, taken: set[str], report: dict
 ) -> list[dict[str, Any]]:
-    """Write the streams of one signal file; return ``{name, meta, clock, markers}`` of each."""
+    """Write the streams of one signal file; return ``{name, meta, clock, markers}`` of each.
+
+    The file is read by :mod:`mmme.io.signals`, the rules ``mmme signals`` reads it by.
+    """
     suffix = path.suffix.lower()
     if suffix in (".edf", ".bdf"):
-        return [_read_mne(path, w, subject, session, taken, report)]
+        return [_write_edf(path, w, subject, session, taken, report)]
     if suffix in (".xdf", ".xdfz"):
-        return _read_xdf(path, w, subject, session, taken, report)
-    if suffix == ".csv":
-        return [_read_csv_signal(path, w, subject, session, taken)]
-    raise InputError(f"unknown signal format {suffix!r} (EDF, BDF, XDF or CSV)", file=str(path))
+        content = read_xdf(path)
+        report["skipped"].extend(content.skipped)
+        out = [_write_stream(sd, w, subject, session, taken, report) for sd in content.streams]
+        if len(content.markers):
+            # marker stamps are on the LSL clock already: a device with the identity map
+            out.append({"name": "lsl_markers", "meta": None, "clock": ClockMap.identity(),
+                        "markers": content.markers})
+        return out
+    if suffix in (".csv", ".tsv"):
+        # the store holds complete signals (validate flags NaN): empty cells are an error
+        sd = read_csv_signals(path, allow_missing=False, sfreq_option=None)
+        if sd.clock is None:  # pragma: no cover - read_csv_signals needs a rate
+            raise InputError("a CSV signal needs a time column", file=str(path))
+        return [_write_stream(sd, w, subject, session, taken, report)]
+    raise InputError(
+        f"unknown signal format {suffix!r} (EDF, BDF, XDF, CSV or TSV)", file=str(path)
+    )
 
 
-def _read_mne(
+def _write_stream(
+    sd: SignalData, w: StoreWriter, subject: str, session: str, taken: set[str], report: dict
+) -> dict[str, Any]:
+    name = _name(sd.name, taken)
+    mm = w.signal_file(subject, session, name, sd.data.shape[0], sd.data.shape[1])
+    mm[:] = sd.data
+    mm.flush()
+    file = Path(sd.source).name
+    for note in sd.notes:
+        report["quirks"].append({"file": file, "quirk": note})
+    meta = {
+        "ch_names": [str(c) for c in sd.ch_names],
+        "units": list(sd.units),
+        "sfreq": sd.sfreq,
+        "device": name,
+        "kind": sd.kind,
+        "source": f"{file}:{sd.stream}" if sd.stream else file,
+    }
+    return {"name": name, "meta": meta, "clock": sd.clock, "markers": None}
+
+
+def _write_edf(
     path: Path, w: StoreWriter, subject: str, session: str, taken: set[str], report: dict
 ) -> dict[str, Any]:
-    import mne
-
-    reader = mne.io.read_raw_edf if path.suffix.lower() == ".edf" else mne.io.read_raw_bdf
-    try:
-        raw = reader(path, preload=False, verbose="error")
-    except Exception as exc:  # MNE raises many types for damaged files
-        raise InputError(f"cannot read: {exc}", file=str(path)) from exc
-    markers, other = _markers_of_raw(raw)
-    if other:
+    edf = open_edf(path)
+    if edf.n_other_annotations:
         report["skipped"].append(
-            {"file": path.name, "reason": f"{other} annotation(s) without an integer code"}
+            {"file": path.name,
+             "reason": f"{edf.n_other_annotations} annotation(s) without an integer code"}
         )
-    stim = {c for c in raw.ch_names if c.upper() in ("TRIGGER", "STI", "STI 014", "STATUS")}
-    names = [c for c in raw.ch_names if c not in stim]
-    picks = [raw.ch_names.index(c) for c in names]
     name = _name(path.stem, taken)
-    mm = w.signal_file(subject, session, name, raw.n_times, len(names))
-    step = int(60 * raw.info["sfreq"])
-    for a in range(0, raw.n_times, step):
-        block = raw.get_data(picks=picks, start=a, stop=min(raw.n_times, a + step))
+    mm = w.signal_file(subject, session, name, edf.n_times, len(edf.ch_names))
+    for a, block in edf.iter_blocks(int(60 * edf.sfreq)):
         if np.isnan(block).any():
-            j = int(np.flatnonzero(np.isnan(block).any(axis=1))[0])
+            j = int(np.flatnonzero(np.isnan(block).any(axis=0))[0])
             raise InputError(
-                f"NaN values near {a / raw.info['sfreq']:.1f} s", file=str(path), channel=names[j]
+                f"NaN values near {a / edf.sfreq:.1f} s", file=str(path), channel=edf.ch_names[j]
             )
-        mm[a : a + block.shape[1]] = block.T
-    mm.flush()
-    types = raw.get_channel_types(picks=picks)
-    kind = "eeg" if types.count("eeg") > len(types) / 2 else "physio"
-    orig = getattr(raw, "_orig_units", {}) or {}
-    units = [
-        "V" if t in ("eeg", "eog", "ecg", "emg") else orig.get(c, "")
-        for c, t in zip(names, types, strict=True)
-    ]
-    meta = {
-        "ch_names": names,
-        "units": units,
-        "sfreq": float(raw.info["sfreq"]),
-        "device": name,
-        "kind": kind,
-        "source": path.name,
-    }
-    return {"name": name, "meta": meta, "clock": None, "markers": markers}
-
-
-def _read_csv_signal(
-    path: Path, w: StoreWriter, subject: str, session: str, taken: set[str]
-) -> dict[str, Any]:
-    try:
-        df = pd.read_csv(path)
-    except Exception as exc:  # pandas raises many types
-        raise InputError(f"cannot read CSV: {exc}", file=str(path)) from exc
-    tcol = next((c for c in df.columns if norm_header(c) in _TIME_COLUMNS), None)
-    if tcol is None:
-        raise InputError(
-            f"no time column (one of {', '.join(_TIME_COLUMNS)}) among {list(df.columns)}",
-            file=str(path),
-        )
-    t = pd.to_numeric(df[tcol], errors="coerce").to_numpy(float)
-    bad = np.flatnonzero(~np.isfinite(t))
-    if len(bad):
-        raise InputError(f"column {tcol!r}: not a time", file=str(path), row=int(bad[0]) + 2)
-    dt = np.diff(t)
-    if len(t) < 2 or (dt <= 0).any():
-        k = int(np.flatnonzero(dt <= 0)[0]) + 3 if len(t) >= 2 else 2
-        raise InputError(f"column {tcol!r}: times must increase", file=str(path), row=k)
-    sfreq = float(1.0 / np.median(dt))
-    chans = [c for c in df.columns if c != tcol]
-    data = df[chans].apply(pd.to_numeric, errors="coerce").to_numpy(float)
-    if np.isnan(data).any():
-        r, j = np.argwhere(np.isnan(data))[0]
-        raise InputError("not a number", file=str(path), row=int(r) + 2, channel=str(chans[j]))
-    name = _name(path.stem, taken)
-    clock = fit_clock(t, sfreq, f"column {tcol!r}", path, 0.0)
-    mm = w.signal_file(subject, session, name, len(t), len(chans))
-    mm[:] = data
+        mm[a : a + block.shape[0]] = block
     mm.flush()
     meta = {
-        "ch_names": [str(c) for c in chans],
-        "units": [""] * len(chans),
-        "sfreq": sfreq,
+        "ch_names": edf.ch_names,
+        "units": edf.units,
+        "sfreq": edf.sfreq,
         "device": name,
-        "kind": "physio",
+        "kind": edf.kind,
         "source": path.name,
     }
-    return {"name": name, "meta": meta, "clock": clock, "markers": None}
-
-
-def _read_xdf(
-    path: Path, w: StoreWriter, subject: str, session: str, taken: set[str], report: dict
-) -> list[dict[str, Any]]:
-    import pyxdf
-
-    try:
-        # clock offsets applied (each stream onto the recorder's clock); stamps kept as recorded:
-        # fit_clock fits the regular clock itself and names a gap instead of smoothing it over
-        streams, _ = pyxdf.load_xdf(str(path), dejitter_timestamps=False)
-    except Exception as exc:  # pyxdf raises many types for damaged files
-        raise InputError(f"cannot read XDF: {exc}", file=str(path)) from exc
-    stamped = [s for s in streams if len(s["time_stamps"])]
-    if not stamped:
-        raise InputError("XDF holds no samples", file=str(path))
-    t0 = min(float(s["time_stamps"][0]) for s in stamped)
-    out, marker_rows = [], []
-    for s in stamped:
-        info = s["info"]
-        sname = str(info["name"][0])
-        srate = float(info["nominal_srate"][0])
-        stamps = np.asarray(s["time_stamps"], float)
-        series = s["time_series"]
-        # string streams are markers whatever rate they declare; so is any irregular stream
-        if srate <= 0 or str(info["channel_format"][0]) == "string":
-            skipped = 0
-            for value, ts in zip(series, stamps, strict=True):
-                v = str(value[0] if isinstance(value, list | np.ndarray) else value).strip()
-                if re.fullmatch(r"-?\d+(\.0+)?", v):
-                    marker_rows.append((int(float(v)), float(ts - t0)))
-                else:
-                    skipped += 1
-            if skipped:
-                report["skipped"].append(
-                    {
-                        "file": path.name,
-                        "stream": sname,
-                        "reason": f"{skipped} marker(s) without an integer code",
-                    }
-                )
-            continue
-        data = np.asarray(series, dtype=float)
-        name = _name(sname, taken)
-        clock = fit_clock(stamps, srate, f"stream {sname!r}", path, t0, smooth_s=_LSL_SMOOTH_S)
-        chans, units = _xdf_channels(info, data.shape[1])
-        factor = np.array([_TO_VOLTS.get(u.strip().lower(), 1.0) for u in units])
-        units = ["V" if u.strip().lower() in _TO_VOLTS else u for u in units]
-        mm = w.signal_file(subject, session, name, data.shape[0], data.shape[1])
-        mm[:] = data * factor
-        mm.flush()
-        kind = "eeg" if str(info["type"][0]).lower() == "eeg" else "physio"
-        meta = {
-            "ch_names": chans,
-            "units": units,
-            "sfreq": srate,
-            "device": name,
-            "kind": kind,
-            "source": f"{path.name}:{sname}",
-        }
-        out.append({"name": name, "meta": meta, "clock": clock, "markers": None})
-    if marker_rows:
-        # marker stamps are on the LSL clock already: a device with the identity map
-        out.append(
-            {
-                "name": "lsl_markers",
-                "meta": None,
-                "clock": ClockMap.identity(),
-                "markers": pd.DataFrame(marker_rows, columns=["code", "time"]),
-            }
-        )
-    return out
-
-
-def _xdf_channels(info: dict[str, Any], n: int) -> tuple[list[str], list[str]]:
-    """Channel labels and units from the stream header's ``desc`` (``ch1..`` without labels)."""
-    try:
-        chs = info["desc"][0]["channels"][0]["channel"]
-        names = [str(c["label"][0]) for c in chs]
-        units = [str((c.get("unit") or [""])[0] or "") for c in chs]
-        if len(names) == n:
-            return names, units
-    except (KeyError, IndexError, TypeError):
-        pass
-    return [f"ch{i + 1}" for i in range(n)], [""] * n
+    return {"name": name, "meta": meta, "clock": None, "markers": edf.markers}
 
 
 # --- annotations --------------------------------------------------------------------------------

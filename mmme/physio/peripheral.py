@@ -24,6 +24,15 @@ import pandas as pd
 from scipy import signal as sps
 
 from mmme.errors import InputError
+from mmme.physio.intervals import (
+    guard_samples,
+    interval_interpolate,
+    interval_rate,
+    intervals_valid,
+    nk_intervals,
+    rmssd_ms,
+    spans_clean,
+)
 from mmme.physio.quality import (
     QualityReport,
     SignalQualityWarning,
@@ -177,10 +186,12 @@ def resample_mask(bad: np.ndarray, n_out: int) -> np.ndarray:
     return np.maximum.reduceat(bad.astype(np.uint8), starts).astype(bool)
 
 
-def _peak_rate(peaks: np.ndarray, sfreq: float, n: int) -> np.ndarray:
-    if len(peaks) < 3:
-        return np.full(n, np.nan)
-    return np.asarray(nk.signal_rate(peaks, sampling_rate=sfreq, desired_length=n), dtype=float)
+def _peak_rate(
+    peaks: np.ndarray, sfreq: float, n: int, bad: np.ndarray, kind: str
+) -> np.ndarray:
+    # intervals across masked samples are not intervals of the signal
+    valid = intervals_valid(peaks, bad, guard_samples(kind, sfreq))
+    return interval_rate(peaks, valid, sfreq, n)
 
 
 def _drop_bad(idx: np.ndarray, bad: np.ndarray) -> np.ndarray:
@@ -193,7 +204,7 @@ def _process_ecg(x: np.ndarray, sfreq: float, bad: np.ndarray, sqi: bool) -> tup
     clean = np.asarray(nk.ecg_clean(x, sampling_rate=sfreq), dtype=float)
     _, info = nk.ecg_peaks(clean, sampling_rate=sfreq)
     peaks = _drop_bad(info["ECG_R_Peaks"], bad)
-    cols = {"ECG_Clean": clean, "ECG_Rate": _peak_rate(peaks, sfreq, x.size)}
+    cols = {"ECG_Clean": clean, "ECG_Rate": _peak_rate(peaks, sfreq, x.size, bad, "ecg")}
     if sqi and len(peaks) >= 3:
         cols["ECG_Quality"] = np.asarray(
             nk.ecg_quality(clean, rpeaks=peaks, sampling_rate=sfreq), dtype=float
@@ -205,7 +216,7 @@ def _process_ppg(x: np.ndarray, sfreq: float, bad: np.ndarray, sqi: bool) -> tup
     clean = np.asarray(nk.ppg_clean(x, sampling_rate=sfreq), dtype=float)
     _, info = nk.ppg_peaks(clean, sampling_rate=sfreq)
     peaks = _drop_bad(info["PPG_Peaks"], bad)
-    cols = {"PPG_Clean": clean, "PPG_Rate": _peak_rate(peaks, sfreq, x.size)}
+    cols = {"PPG_Clean": clean, "PPG_Rate": _peak_rate(peaks, sfreq, x.size, bad, "ppg")}
     if sqi and len(peaks) >= 3:
         cols["PPG_Quality"] = np.asarray(
             nk.ppg_quality(clean, peaks=peaks, sampling_rate=sfreq), dtype=float
@@ -219,19 +230,31 @@ def _process_rsp(x: np.ndarray, sfreq: float, bad: np.ndarray, sqi: bool) -> tup
     peaks = np.asarray(info["RSP_Peaks"], dtype=np.int64)
     troughs = np.asarray(info["RSP_Troughs"], dtype=np.int64)
     n = x.size
-    if len(troughs) >= 3 and len(peaks) >= 2:
-        rate = np.asarray(
-            nk.rsp_rate(clean, troughs=troughs, sampling_rate=sfreq), dtype=float
-        )
-        amp = np.asarray(nk.rsp_amplitude(clean, info), dtype=float)
-    else:
-        rate = np.full(n, np.nan)
-        amp = np.full(n, np.nan)
+    # NeuroKit2's rsp_rate is signal_rate on the troughs: breath-to-breath intervals across
+    # masked samples are dropped the same way as RR intervals
+    kept_troughs = _drop_bad(troughs, bad)
+    guard = guard_samples("rsp", sfreq)
+    rate = interval_rate(kept_troughs, intervals_valid(kept_troughs, bad, guard), sfreq, n)
+    amp = _rsp_amplitude(clean, peaks, troughs, bad, guard)
     rvt = np.asarray(
         nk.rsp_rvt(clean, sampling_rate=sfreq, method="harrison2021", silent=True), dtype=float
     )
     cols = {"RSP_Clean": clean, "RSP_Rate": rate, "RSP_Amplitude": amp, "RSP_RVT": rvt}
-    return cols, {"peaks": _drop_bad(peaks, bad), "troughs": _drop_bad(troughs, bad)}
+    return cols, {"peaks": _drop_bad(peaks, bad), "troughs": kept_troughs}
+
+
+def _rsp_amplitude(
+    clean: np.ndarray, peaks: np.ndarray, troughs: np.ndarray, bad: np.ndarray, guard: int
+) -> np.ndarray:
+    """NeuroKit2's standard breath amplitude (peak minus the trough before it), interpolated
+    only between breaths whose trough-to-next-peak span holds no masked sample."""
+    n = clean.size
+    if peaks.size < 2 or peaks.size != troughs.size or (troughs >= peaks).any():
+        return np.full(n, np.nan)
+    values = clean[peaks] - clean[troughs]
+    # interval k (peak k -> peak k+1) needs trough k too: both breaths' amplitudes are clean
+    valid = spans_clean(troughs[:-1], peaks[1:], bad, guard)
+    return interval_interpolate(peaks, values, valid, n)
 
 
 def _process_eda(
@@ -455,13 +478,15 @@ def _in_window(idx: np.ndarray, a: int, b: int) -> np.ndarray:
 
 
 def longest_breath_interval(
-    peaks: np.ndarray, bad: np.ndarray, lo: int, hi: int
+    peaks: np.ndarray, bad: np.ndarray, lo: int, hi: int, guard: int = 0
 ) -> tuple[int, int]:
     """Longest interval between consecutive breath peaks that ends in samples ``[lo, hi)``.
 
     A breath pause (apnoea, a held breath) lengthens the interval from the last breath before it
     to the first one after it, so the interval is counted in the window where the breathing
-    resumes. Intervals holding a bad sample are skipped: a masked breath would look like a pause.
+    resumes. Intervals touching a bad sample (or within ``guard`` samples of one,
+    :func:`mmme.physio.intervals.intervals_valid`) are skipped: a masked breath would look like
+    a pause.
 
     Parameters
     ----------
@@ -471,6 +496,8 @@ def longest_breath_interval(
         Boolean mask of bad samples (may be empty: none bad).
     lo, hi : int
         The window in samples.
+    guard : int
+        Samples around a bad stretch where breath peaks are not trusted.
 
     Returns
     -------
@@ -484,8 +511,7 @@ def longest_breath_interval(
     a, b = pk[:-1], pk[1:]
     sel = (b >= lo) & (b < hi)
     if bad.size and bad.any():
-        cum = np.concatenate([[0], np.cumsum(bad, dtype=np.int64)])
-        sel &= cum[np.minimum(b, bad.size)] - cum[np.minimum(a, bad.size)] == 0
+        sel &= intervals_valid(pk, bad, guard)
     if not sel.any():
         return 0, -1
     gaps = b[sel] - a[sel]
@@ -500,6 +526,9 @@ def window_features(
 
     Latencies (``*_latency_s``) are seconds from ``start_s`` to the first event in the window, so
     a response window starting at an expression's onset gives the latency after onset.
+    RR and breath-to-breath intervals touching a masked sample (or within
+    :data:`~mmme.physio.intervals.GUARD_S` of one) are left out of RMSSD, of the rates and of
+    the longest breath interval (:mod:`mmme.physio.intervals`).
     Respiration's ``breath_interval_max_s`` is the longest inter-breath interval ending in the
     window (a breath pause shows as one long interval, :func:`longest_breath_interval`) and
     ``breath_interval_max_latency_s`` the time from ``start_s`` to the breath that opens it.
@@ -548,16 +577,17 @@ def window_features(
         finite = rate[np.isfinite(rate)]
         out["hr_std_bpm"] = float(finite.std()) if finite.size else float("nan")
         out["hr_slope_bpm_per_s"] = _slope(rate, fs)
-        if inw.size >= 3:
-            rr_ms = np.diff(inw) / fs * 1000.0
-            out["rmssd_ms"] = float(np.sqrt(np.mean(np.diff(rr_ms) ** 2)))
+        valid = intervals_valid(inw, proc.bad, guard_samples(k, fs))
+        out["rmssd_ms"] = rmssd_ms(inw, valid, fs)
     elif k == "rsp":
         peaks = np.asarray(ev.get("peaks", []))
         out["n_breaths"] = float(_in_window(peaks, lo, hi).sum())
         out["rate_mean_bpm"] = _nanmean(sig["RSP_Rate"].to_numpy())
         out["amplitude_mean"] = _nanmean(sig["RSP_Amplitude"].to_numpy())
         out["rvt_mean"] = _nanmean(sig["RSP_RVT"].to_numpy())
-        gap, opened = longest_breath_interval(peaks, proc.bad, lo, hi)
+        gap, opened = longest_breath_interval(
+            peaks, proc.bad, lo, hi, guard_samples("rsp", fs)
+        )
         if gap:
             out["breath_interval_max_s"] = gap / fs
             # negative when the last breath before the pause came before the window
@@ -606,13 +636,20 @@ def hrv_features(
     """HRV indices of the whole processed ECG/PPG with NeuroKit2 (``HRV_RMSSD``, ``HRV_LF`` ...).
 
     Frequency-domain indices need minutes of data (NeuroKit2 returns NaN otherwise); indices that
-    NeuroKit2 cannot compute are NaN. An unusable channel gives an empty dict.
+    NeuroKit2 cannot compute are NaN. RR intervals touching masked samples are left out
+    (:func:`mmme.physio.intervals.intervals_valid`). An unusable channel, or one with fewer
+    than 9 valid intervals, gives an empty dict.
     """
     if proc.kind not in ("ecg", "ppg"):
         raise InputError(f"HRV needs an ECG or PPG channel, got {proc.kind}", channel=proc.channel)
-    peaks = np.asarray(proc.events.get("peaks", []))
-    if not proc.usable or peaks.size < 10:
+    peaks = np.asarray(proc.events.get("peaks", []), dtype=np.int64)
+    valid = intervals_valid(peaks, proc.bad, guard_samples(proc.kind, proc.sfreq))
+    if not proc.usable or valid.sum() < 9:
         return {}
+    # NaN marks the intervals across masked samples: NeuroKit2 then takes successive
+    # differences only between adjacent intervals that remain (frequency-domain indices
+    # interpolate the interval series over the gap)
+    rri = nk_intervals(peaks, valid, proc.sfreq)
     funcs = {"time": nk.hrv_time, "frequency": nk.hrv_frequency, "nonlinear": nk.hrv_nonlinear}
     out: dict[str, float] = {}
     for d in domains:
@@ -621,7 +658,7 @@ def hrv_features(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                df = funcs[d](peaks, sampling_rate=proc.sfreq)
+                df = funcs[d](rri, sampling_rate=proc.sfreq)
         except (ValueError, IndexError, ZeroDivisionError) as exc:
             warnings.warn(
                 f"channel {proc.channel!r}: HRV {d} indices failed ({exc}); set to NaN",

@@ -14,8 +14,9 @@ from mmme.cli import app
 from mmme.data.store import Store
 from mmme.errors import InputError
 from mmme.executor import Executor
-from mmme.io.generic import fit_clock, import_generic, parse_mapping
+from mmme.io.generic import import_generic, parse_mapping
 from mmme.io.pseudonym import Pseudonymizer
+from mmme.io.signals import fit_clock
 
 FPS = 25.0
 N_FRAMES = 40

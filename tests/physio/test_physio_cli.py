@@ -49,8 +49,12 @@ def test_signals_csv_kinds(csv_file):
 
 
 def test_signals_csv_errors(csv_file):
-    res = _run(["signals", str(csv_file), "--kind", "eda"])
-    assert res.exit_code == 2 and "--sfreq" in res.output
+    # the time column gives the rate; a contradicting --sfreq is an error
+    res = _run(["signals", str(csv_file), "--kind", "eda", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["sfreq"] == 100.0
+    res = _run(["signals", str(csv_file), "--kind", "eda", "--sfreq", "200"])
+    assert res.exit_code == 2 and "200 Hz contradicts the time column 'time'" in res.output
     res = _run(["signals", str(csv_file), "--kind", "ecg", "--sfreq", "100"])
     assert res.exit_code == 2 and "--channel" in res.output
     with pytest.warns(SignalQualityWarning, match="channel 'dead'.*flat"):
