@@ -77,6 +77,16 @@ def import_mmme_cmd(
         f"imported {len(st.sessions)} session(s), {len(st.trials)} trial(s), "
         f"{len(st.annotations)} event(s) into {st.path}"
     )
+    _derived_carried(st)
+
+
+def _derived_carried(st: Any) -> None:
+    """Say which derived results a re-import kept and which it dropped as stale."""
+    rep = st.report.get("derived")
+    if rep is not None:
+        from mmme.data.derived import summary_line
+
+        console.print(summary_line(rep), highlight=False, soft_wrap=True, markup=False)
 
 
 def _load_summary(path: Path) -> dict[str, Any]:
@@ -392,6 +402,7 @@ def _imported(st: Any) -> None:
         f"{len(st.annotations)} event(s) into {st.path}; {len(rep.get('quirks', []))} quirk(s) "
         f"fixed, {len(rep.get('skipped', []))} row(s) skipped (see import_report.json)"
     )
+    _derived_carried(st)
 
 
 def _classic_command(fmt: str, doc: str) -> None:

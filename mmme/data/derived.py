@@ -132,7 +132,7 @@ def derived_key(stage: str, params: Mapping[str, Any], inputs: Mapping[str, str]
     Examples
     --------
     >>> derived_key("physio", {"pad_s": 20.0}, {"trial": "S01/1/101"}, version="0.1.0")
-    '66c3c3cc9e8e5d9ab3ec5b2b2ae7b1bd'
+    'fc07cc7e4be865c54287cf7a69f2b1a5'
     """
     blob = canonical_json({"stage": stage, "params": params, "inputs": inputs,
                            "version": mmme_version() if version is None else version})
@@ -537,6 +537,8 @@ class Derived:
 # --- re-import -------------------------------------------------------------------------------
 def _link(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists():
+        dst.unlink()
     try:
         os.link(src, dst)
     except OSError:
