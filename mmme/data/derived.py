@@ -633,11 +633,14 @@ def carry_over(old_store: str | os.PathLike[str], new_store: str | os.PathLike[s
     return report
 
 
-def summary_line(report: Mapping[str, Any]) -> str:
-    """``kept N, dropped M stale derived result(s): <kind> <trial> (<reason>), ...``."""
+def summary_line(report: Mapping[str, Any], limit: int = 10) -> str:
+    """``kept N, dropped M stale derived result(s): <kind> <trial> (<reason>); ...``, naming
+    at most ``limit`` (the rest are in ``import_report.json``)."""
     dropped = report.get("dropped", [])
     line = f"kept {report.get('kept', 0)}, dropped {len(dropped)} stale derived result(s)"
     if dropped:
         line += ": " + "; ".join(f"{d['kind']} {d['trial'] or d['key']} ({d['reason']})"
-                                 for d in dropped)
+                                 for d in dropped[:limit])
+        if len(dropped) > limit:
+            line += f"; and {len(dropped) - limit} more (see import_report.json)"
     return line

@@ -304,6 +304,11 @@ def test_reimport_keeps_unchanged_and_names_the_stale(tmp_path):
     assert rep["tables_dropped"] == ["physio/index"]
     assert summary_line(rep) == ("kept 3, dropped 1 stale derived result(s): physio S01/1/102 "
                                  "(annotations changed)")
+    many = {"kept": 0, "dropped": [{"kind": "face", "trial": f"S01/1/{i}", "key": "k",
+                                    "reason": "frames changed"} for i in range(12)]}
+    assert summary_line(many, limit=2) == (
+        "kept 0, dropped 12 stale derived result(s): face S01/1/0 (frames changed); face S01/1/1 "
+        "(frames changed); and 10 more (see import_report.json)")
     assert not st.derived("physio").has(keys["physio", "102"])
     assert st.derived("physio").has(keys["physio", "101"])
     assert st.report == Store(st.path).report  # in import_report.json too
