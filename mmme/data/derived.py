@@ -553,10 +553,16 @@ def _stale_reason(rec: dict[str, Any], new: Store, memo: dict[str, Any]) -> str 
         return "inputs cannot be checked"
     tag = canonical_json(spec)
     if tag not in memo:
+        if "trials" not in memo:
+            memo["trials"] = set(new.trial_keys())
         try:
-            memo[tag] = TrialInputs.from_dict(spec).fingerprints(new)
+            ti = TrialInputs.from_dict(spec)
+            if (ti.subject, ti.session, ti.trial) not in memo["trials"]:
+                memo[tag] = "trial no longer in the store"
+            else:
+                memo[tag] = ti.fingerprints(new)
         except (StoreError, KeyError, TypeError, ValueError) as exc:
-            memo[tag] = f"inputs gone ({exc})"
+            memo[tag] = f"inputs unreadable ({type(exc).__name__}: {exc})"
     now = memo[tag]
     if isinstance(now, str):
         return now

@@ -348,4 +348,9 @@ def test_carry_over_drops_other_versions_and_uncheckable(tmp_path):
     res2.put(DerivedKey("face", {}, {"trial": "S01/1/999"}, gone.to_dict()), meta={})
     rep = carry_over(store.path, new.path)
     reasons = {d["trial"]: d["reason"] for d in rep["dropped"] if d["kind"] == "face"}
-    assert list(reasons) == ["S01/1/999"] and reasons["S01/1/999"].startswith("inputs gone")
+    assert reasons == {"S01/1/999": "trial no longer in the store"}
+    # a description this mmme cannot read
+    res2.put(DerivedKey("face", {}, {"trial": "S01/1/101"}, {"type": "trial"}), meta={})
+    rep = carry_over(store.path, new.path)
+    reasons = sorted(d["reason"] for d in rep["dropped"] if d["kind"] == "face")
+    assert reasons == ["inputs unreadable (KeyError: 'subject')", "trial no longer in the store"]

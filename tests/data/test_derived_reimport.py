@@ -127,3 +127,18 @@ def test_damaged_result_is_computed_again(raw, tmp_path):
     assert again["key"].tolist() == index["key"].tolist()
     pd.testing.assert_frame_equal(res.table("events"), events)
     assert np.isfinite(res.table("events")["value"]).any()
+
+
+def test_pseudonymized_reimport_keeps_results(make_raw, tmp_path):
+    raw = make_raw()
+    store = str(tmp_path / "store")
+    args = ["import", "mmme", str(raw["root"]), store, "-j", "1", "--pseudonymize"]
+    _run(*args, "--salt", "k1")
+    _run("physio", store, "-j", "1")
+    n = len(Store(store).derived("physio").index)
+    assert n == 3
+    assert f"kept {n}, dropped 0 stale derived result(s)" in _run(*args, "--salt", "k1")
+    # other codes: the trials are gone, so are their results
+    out = _run(*args, "--salt", "k2")
+    assert f"kept 0, dropped {n} stale derived result(s)" in out
+    assert "(trial no longer in the store)" in out
