@@ -120,7 +120,17 @@ def import_mmme_cmd(
         f"imported {len(st.sessions)} session(s), {len(st.trials)} trial(s), "
         f"{len(st.annotations)} event(s) into {st.path}"
     )
+    _derived_carried(st)
     _print_import_warnings(st)
+
+
+def _derived_carried(st: Any) -> None:
+    """Say which derived results a re-import kept and which it dropped as stale."""
+    rep = st.report.get("derived")
+    if rep is not None:
+        from mmme.data.derived import summary_line
+
+        console.print(summary_line(rep), highlight=False, soft_wrap=True, markup=False)
 
 
 def _warn(text: str) -> None:
@@ -494,6 +504,7 @@ def _imported(st: Any) -> None:
         f"{len(rep.get('skipped', []))} row(s) skipped{damaged}, {len(rep.get('quirks', []))} "
         "quirk(s) (see import_report.json; `mmme validate` lists them)"
     )
+    _derived_carried(st)
 
 
 def _classic_command(fmt: str, doc: str) -> None:

@@ -71,7 +71,7 @@ def compare_with_truth(store: Store, raw: Path) -> dict[str, Any]:
 
 def physio_responses(store: Store) -> pd.DataFrame:
     """Mean response - baseline per expression type of a few event-locked features."""
-    ev = pd.read_parquet(store.path / "derived" / "physio" / "events.parquet")
+    ev = store.derived("physio").table("events")
     ann = store.annotations[["subject", "session", "trial", "event", "type"]]
     ev = ev.merge(ann, on=["subject", "session", "trial", "event"], how="left")
     picks = [
@@ -120,19 +120,18 @@ def physio_responses(store: Store) -> pd.DataFrame:
 def face_apex_errors(store: Store, n_trials: int, flow: str, executor: Executor) -> pd.DataFrame:
     """Frame of peak ROI motion inside each planted event against its apex frame."""
     from mmme.face.batch import DEFAULT_PARAMS, process_trial
-    from mmme.face.cache import FaceCache
 
     params = {**DEFAULT_PARAMS, "flow": flow}
     trials = [t for t in store.trials.itertuples()][:n_trials]
     jobs = [(str(store.path), t.subject, t.session, t.trial, params) for t in trials]
     rows = executor.map(process_trial, jobs, desc="face", star=True)
-    cache = FaceCache(store.cache_dir("face"))
+    results = store.derived("face")
     out = []
     for t, res in zip(trials, rows, strict=True):
-        got = cache.get(res["key"]) if res["key"] else None
+        got = results.get(res["key"]) if res["key"] else None
         if got is None:
             continue
-        arrays, _ = got
+        arrays = got.arrays
         motion = np.nanmax(arrays["motion"], axis=1)  # strongest ROI per frame
         ann = store.trial(t.subject, t.session, t.trial).annotations
         for _, a in ann.iterrows():

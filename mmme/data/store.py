@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from mmme.data.streams import FrameTable, SignalStream, read_image
 from mmme.data.sync import ClockMap
 from mmme.errors import DiskFullError, StoreError, StoreFileError, StoreLockedError
 from mmme.utils import read_json, write_json, write_parquet
+
+if TYPE_CHECKING:
+    from mmme.data.derived import Derived
 
 FORMAT = "mmme-store"
 VERSION = 1
@@ -148,6 +151,13 @@ class Store:
         d = self.path / "derived" / kind
         d.mkdir(parents=True, exist_ok=True)
         return d
+
+    def derived(self, kind: str) -> Derived:
+        """The results of a later stage (``derived/<kind>``): ``.has/.get/.put(key)``,
+        ``.index``, ``.table(name)``; see :mod:`mmme.data.derived`."""
+        from mmme.data.derived import Derived
+
+        return Derived(self, kind)
 
 
 class Session:
@@ -470,6 +480,18 @@ class StoreWriter:
     def add_annotations(self, df: pd.DataFrame) -> None:
         self._annotations.append(df)
 
+    def _carry_derived(self) -> None:
+        """Keep the old store's derived results whose inputs are unchanged; drop the rest and
+        say which (``report["derived"]`` in ``import_report.json``, and the log)."""
+        if not (is_store(self.path) and (self.path / "derived").is_dir()):
+            return
+        from mmme._logging import logger
+        from mmme.data.derived import carry_over, summary_line
+
+        self.report["derived"] = carry_over(self.path, self.tmp)
+        write_json(self.tmp / "import_report.json", self.report)
+        logger.info("%s", summary_line(self.report["derived"]))
+
     def commit(self) -> Store:
         """Write the tables and swap the new store into place."""
         ann = (
@@ -493,6 +515,7 @@ class StoreWriter:
                 "sessions": self._sessions,
             },
         )
+        self._carry_derived()
         if self.path.exists():
             old = self.path.with_name(f".{self.path.name}.old-{os.getpid()}")
             if old.exists():  # left by an earlier run of this pid that was killed here

@@ -4,8 +4,8 @@ Detection and 68 landmarks (:mod:`~mmme.face.detect`), tracking with per-frame f
 (:mod:`~mmme.face.track`), similarity alignment (:mod:`~mmme.face.align`), named ROIs
 (:mod:`~mmme.face.roi`), optical flow and strain (:mod:`~mmme.face.flow`), the one-pass front end
 (:mod:`~mmme.face.pipeline`), rPPG (:mod:`~mmme.face.rppg`), handcrafted features
-(:mod:`~mmme.face.features`), apex estimation (:mod:`~mmme.face.apex`), the cache and the store
-job (:mod:`~mmme.face.cache`, :mod:`~mmme.face.batch`) and ``mmme video``
+(:mod:`~mmme.face.features`), apex estimation (:mod:`~mmme.face.apex`), the store job, cached in
+``store.derived("face")`` (:mod:`~mmme.face.batch`, :mod:`mmme.data.derived`) and ``mmme video``
 (:mod:`~mmme.face.video`).
 """
 

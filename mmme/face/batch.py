@@ -1,22 +1,24 @@
 """Face front end over every trial of a store, cached and resumable, through the executor.
 
-Results go to ``STORE/derived/face/``: per trial ``<key>.npz`` + ``<key>.json``
-(:class:`~mmme.face.cache.FaceCache`) and ``<key>.rppg.parquet`` (the remote pulse as a channel
-named ``rPPG`` on the session's common clock), and ``index.parquet`` mapping each trial to its key.
+Results go to ``store.derived("face")`` (``STORE/derived/face/``, :mod:`mmme.data.derived`): per
+trial one entry keyed by the parameters and the trial's frames (frame table rows, each file's
+size and modification time), holding the arrays of
+:meth:`~mmme.face.pipeline.FaceResult.to_arrays` plus ``rppg`` in ``<key>.npz``, the remote pulse
+as a channel named ``rPPG`` on the session's common clock in ``<key>.rppg.parquet``, and its
+figures in ``<key>.json``; the table ``index`` maps each trial to its key.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mmme.data.derived import TrialInputs
 from mmme.errors import InputError
-from mmme.face.cache import FaceCache, cache_key, file_identity
-from mmme.utils import merge_params, write_parquet
+from mmme.utils import merge_params
 
 #: Parameters of :func:`mmme.face.pipeline.analyze_frames` a store run uses unless told otherwise.
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -34,6 +36,11 @@ def trial_fps(times_s: np.ndarray) -> float:
     if not dt > 0:
         raise InputError("frame times do not increase")
     return 1.0 / dt
+
+
+def trial_inputs(subject: str, session: str, trial: str) -> TrialInputs:
+    """What the face stage reads of a trial: its frames (rows and files), nothing else."""
+    return TrialInputs(subject, session, trial, frames=True)
 
 
 def process_trial(store_path: str, subject: str, session: str, trial: str,
@@ -56,13 +63,12 @@ def process_trial(store_path: str, subject: str, session: str, trial: str,
     if len(frames) < 2:
         return {**row, "key": "", "n_frames": len(frames), "n_lost": 0,
                 "heart_rate_bpm": float("nan"), "cached": False}
-    paths = [tr.frame_path(i) for i in range(len(frames))]
-    source = {"trial": [subject, session, trial], "files": file_identity(paths)}
-    key = cache_key(source, params)
-    cache = FaceCache(store.cache_dir("face"))
-    meta = None if force else cache.meta(key)
-    if meta is not None:
-        return {**row, "key": key, "n_frames": meta["n_frames"], "n_lost": meta["n_lost"],
+    results = store.derived("face")
+    key = results.key(params, trial_inputs(subject, session, trial))
+    entry = None if force else results.get(key)
+    if entry is not None:
+        meta = entry.meta
+        return {**row, "key": key.id, "n_frames": meta["n_frames"], "n_lost": meta["n_lost"],
                 "heart_rate_bpm": meta["heart_rate_bpm"], "cached": True}
     fps = trial_fps(frames["time_s"].to_numpy())
     kw = {k: v for k, v in params.items() if k != "rppg"}
@@ -72,14 +78,14 @@ def process_trial(store_path: str, subject: str, session: str, trial: str,
     if res.face.sum() >= fps * 4 and params.get("rppg"):
         df = rppg(res.skin_rgb, fps, params["rppg"])
         pulse, hr = df["rPPG"].to_numpy(), float(df.attrs["heart_rate_bpm"])
-    write_parquet(Path(cache.root) / f"{key}.rppg.parquet",
-                  pd.DataFrame({"time_s": frames["time_s"].to_numpy(), "rPPG": pulse}))
-    meta = {"source": source, "params": params, "subject": subject, "session": session,
-            "trial": trial, "fps": fps, "n_frames": res.n_frames,
-            "n_lost": int((~res.face).sum()), "lost_frames": res.lost_frames.tolist(),
-            "heart_rate_bpm": hr, "roi_names": list(res.roi_names)}
-    cache.put(key, {**res.to_arrays(), "rppg": pulse}, meta)
-    return {**row, "key": key, "n_frames": res.n_frames, "n_lost": meta["n_lost"],
+    meta = {"subject": subject, "session": session, "trial": trial, "fps": fps,
+            "n_frames": res.n_frames, "n_lost": int((~res.face).sum()),
+            "lost_frames": res.lost_frames.tolist(), "heart_rate_bpm": hr,
+            "roi_names": list(res.roi_names)}
+    pulse_table = pd.DataFrame({"time_s": frames["time_s"].to_numpy(), "rPPG": pulse})
+    results.put(key, arrays={**res.to_arrays(), "rppg": pulse}, tables={"rppg": pulse_table},
+                  meta=meta)
+    return {**row, "key": key.id, "n_frames": res.n_frames, "n_lost": meta["n_lost"],
             "heart_rate_bpm": hr, "cached": False}
 
 
@@ -99,7 +105,7 @@ def process_store(
     -------
     pandas.DataFrame
         One row per trial (``subject, session, trial, key, n_frames, n_lost, heart_rate_bpm,
-        cached``), also written to ``derived/face/index.parquet``.
+        cached``), also the table ``index`` (``derived/face/index.parquet``).
     """
     from mmme.data.store import Store
     from mmme.executor import Executor
@@ -112,5 +118,5 @@ def process_store(
         rows = ex.map(process_trial, jobs, desc="faces", star=True)
     index = pd.DataFrame(rows, columns=["subject", "session", "trial", "key", "n_frames",
                                         "n_lost", "heart_rate_bpm", "cached"])
-    write_parquet(store.cache_dir("face") / "index.parquet", index)
+    store.derived("face").write_table("index", index, sources=[k for k in index["key"] if k])
     return index

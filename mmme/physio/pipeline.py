@@ -4,27 +4,29 @@ Each trial is one job of :class:`mmme.executor.Executor`: its peripheral channel
 the trial span plus a padding are processed, and every annotation of the trial gets baseline /
 response window features (:func:`mmme.physio.events.event_features`; EEG: band power and
 differential entropy per channel in a baseline and a response window), plus sliding-window
-peripheral features over the whole trial for spotting. Results go to
-``STORE/derived/physio/<key>.events.parquet`` and ``<key>.sliding.parquet``, where ``key`` hashes
-the trial's input files and the parameters; an existing key is reused, so an interrupted run
-resumes where it stopped. ``index.parquet`` lists the trials and their keys, ``events.parquet``
-holds all trials' event features (tidy).
+peripheral features over the whole trial for spotting. Results go to ``store.derived("physio")``
+(``STORE/derived/physio/``, :mod:`mmme.data.derived`): one entry per trial with the tables
+``<key>.events.parquet`` and ``<key>.sliding.parquet``, keyed by the parameters and the trial's
+inputs (:func:`trial_inputs`: its span, its annotations' ``event, onset_s, apex_s`` and every
+stream's samples over the padded span); an existing key is reused, so an interrupted run resumes
+where it stopped and a re-import keeps the trials whose inputs did not change. The tables
+``index`` (the trials and their keys) and ``events`` (all trials' event features, tidy) are
+rebuilt by every run.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mmme.data.derived import DerivedKey, TrialInputs
+from mmme.errors import StoreError
 from mmme.physio.events import TIDY_COLUMNS, event_features, event_table, sliding_features
 from mmme.physio.peripheral import CHANNEL_KINDS, process_signal
-from mmme.utils import merge_params, write_parquet
+from mmme.utils import merge_params
 
 #: Parameters of a store run.
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -40,24 +42,17 @@ DEFAULT_PARAMS: dict[str, Any] = {
 INDEX_COLUMNS = ("subject", "session", "trial", "key", "n_events", "n_channels", "cached")
 
 
-def _identity(paths: list[Path]) -> list[list[Any]]:
-    out = []
-    for p in paths:
-        st = p.stat()
-        out.append([p.name, st.st_size, st.st_mtime_ns])
-    return out
+def trial_inputs(subject: str, session: str, trial: str, params: dict[str, Any]) -> TrialInputs:
+    """What the physio stage reads of a trial: its span, the annotation columns it uses, and
+    every stream of the session over the span padded by ``pad_s``."""
+    return TrialInputs(subject, session, trial, span=True, streams=True,
+                       annotations=("event", "onset_s", "apex_s"), pad_s=float(params["pad_s"]))
 
 
-def trial_key(store: Any, subject: str, session: str, trial: str, params: dict[str, Any]) -> str:
-    """Hash of a trial's inputs (signal files, annotations, trial table) and the parameters."""
-    ses = store.session(subject, session)
-    files = sorted((ses.path / "signals").glob("*.npy"))
-    files += [store.path / "annotations.parquet", store.path / "trials.parquet",
-              ses.path / "session.json"]
-    src = {"trial": [subject, session, trial],
-           "files": _identity([f for f in files if f.exists()])}
-    blob = json.dumps({"source": src, "params": params}, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+def trial_key(store: Any, subject: str, session: str, trial: str,
+              params: dict[str, Any]) -> DerivedKey:
+    """The key of a trial's physio result (:meth:`mmme.data.derived.Derived.key`)."""
+    return store.derived("physio").key(params, trial_inputs(subject, session, trial, params))
 
 
 def _eeg_event_rows(stream: Any, start_s: float, stop_s: float, events: pd.DataFrame,
@@ -107,16 +102,15 @@ def process_trial(store_path: str, subject: str, session: str, trial: str,
     from mmme.data.store import Store
 
     store = Store(store_path)
+    results = store.derived("physio")
     key = trial_key(store, subject, session, trial, params)
-    root = store.cache_dir("physio")
-    ev_path, sl_path = root / f"{key}.events.parquet", root / f"{key}.sliding.parquet"
     tr = store.trial(subject, session, trial)
     ann = tr.annotations
-    row = {"subject": subject, "session": session, "trial": trial, "key": key,
+    row = {"subject": subject, "session": session, "trial": trial, "key": key.id,
            "n_events": len(ann)}
-    if ev_path.exists() and sl_path.exists() and not force:
-        return {**row, "n_channels": int(pd.read_parquet(ev_path, columns=["channel"])
-                                         ["channel"].nunique()), "cached": True}
+    entry = None if force else results.get(key)
+    if entry is not None:
+        return {**row, "n_channels": int(entry.meta["n_channels"]), "cached": True}
     ses = store.session(subject, session)
     pad = float(params["pad_s"])
     procs = []
@@ -148,9 +142,11 @@ def process_trial(store_path: str, subject: str, session: str, trial: str,
     sliding = sliding_features(procs, tr.start_s, tr.stop_s, win_s=params["sliding_win_s"],
                                step_s=params["sliding_step_s"], max_bad=params["max_bad"])
     sliding.insert(0, "trial", trial)
-    write_parquet(sl_path, sliding)
-    write_parquet(ev_path, tidy)  # written last: its presence marks the trial done
-    return {**row, "n_channels": int(tidy["channel"].nunique()), "cached": False}
+    n_channels = int(tidy["channel"].nunique())
+    results.put(key, tables={"events": tidy, "sliding": sliding},
+                meta={"subject": subject, "session": session, "trial": trial,
+                      "n_events": len(ann), "n_channels": n_channels})
+    return {**row, "n_channels": n_channels, "cached": False}
 
 
 def process_store(
@@ -168,8 +164,8 @@ def process_store(
     Returns
     -------
     pandas.DataFrame
-        ``index.parquet``: one row per trial (:data:`INDEX_COLUMNS`). All event features are
-        concatenated into ``derived/physio/events.parquet``.
+        The table ``index``: one row per trial (:data:`INDEX_COLUMNS`). All event features are
+        concatenated into the table ``events`` (``derived/physio/events.parquet``).
     """
     from mmme.data.store import Store
     from mmme.executor import Executor
@@ -181,10 +177,15 @@ def process_store(
                   progress=progress) as ex:
         rows = ex.map(process_trial, jobs, desc="physio", star=True)
     index = pd.DataFrame(rows, columns=list(INDEX_COLUMNS))
-    root = store.cache_dir("physio")
-    parts = [pd.read_parquet(root / f"{k}.events.parquet") for k in index["key"]]
+    results = store.derived("physio")
+    parts = []
+    for k in index["key"]:
+        entry = results.get(k)
+        if entry is None:
+            raise StoreError(f"{results.root}: the result {k} vanished during the run")
+        parts.append(entry.table("events"))
     allev = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["subject", "session", "trial", *TIDY_COLUMNS])
-    write_parquet(root / "events.parquet", allev)
-    write_parquet(root / "index.parquet", index)
+    results.write_table("events", allev, sources=index["key"])
+    results.write_table("index", index, sources=index["key"])
     return index

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mmme.cli import app
-from mmme.face.cache import FaceCache
+from mmme.data.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,8 @@ def synth_store(tmp_path_factory):
 def _results(store) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]]]:
     face = store / "derived" / "face"
     index = pd.read_parquet(face / "index.parquet")
-    cache = FaceCache(face)
-    arrays = {k: cache.get(k)[0] for k in index["key"]}
+    results = Store(store).derived("face")
+    arrays = {k: results.get(k).arrays for k in index["key"]}
     return index, arrays
 
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mmme.cli import app
-from mmme.face.cache import FaceCache, cache_key
+from mmme.data.store import Store
 
 MOTION_COLUMNS = ["frame", "brow_left", "brow_right", "eye_left", "eye_right", "nose",
                   "mouth_left", "mouth_right", "chin"]
@@ -64,22 +64,6 @@ def test_video_command_names_a_bad_file(tmp_path):
     assert r.exit_code == 2 and "none.mp4" in r.output
 
 
-def test_cache_round_trip_and_resume(tmp_path):
-    cache = FaceCache(tmp_path / "face")
-    k1 = cache_key({"trial": ["S01", "1", "101"]}, {"flow": "dis"})
-    k2 = cache_key({"trial": ["S01", "1", "101"]}, {"flow": "tvl1"})
-    assert k1 != k2 and k1 == cache_key({"trial": ["S01", "1", "101"]}, {"flow": "dis"})
-    assert cache.get(k1) is None
-    cache.put(k1, {"motion": np.arange(6.0).reshape(2, 3), "status": np.array(["lost", "ok"])},
-              {"n_lost": 1})
-    arrays, meta = cache.get(k1)
-    assert np.array_equal(arrays["motion"], np.arange(6.0).reshape(2, 3))
-    assert meta["n_lost"] == 1 and meta["key"] == k1
-    # an interrupted write (arrays without the completing JSON) is not an entry
-    (tmp_path / "face" / f"{k1}.json").unlink()
-    assert not cache.has(k1) and cache.get(k1) is None
-
-
 def _tiny_store(path, frames_by_trial, fps=30.0):
     from mmme.data.store import StoreWriter
     from mmme.data.sync import ClockMap
@@ -118,7 +102,8 @@ def test_faces_command_caches_every_trial(lost_video, brow_trial, tmp_path):
     index = pd.read_parquet(store / "derived" / "face" / "index.parquet")
     assert list(index["trial"]) == ["101", "102"] and not index["cached"].any()
     assert list(index["n_lost"]) == [int((~face).sum()), 0]
-    arrays, meta = FaceCache(store / "derived" / "face").get(index["key"].iloc[0])
+    entry = Store(store).derived("face").get(index["key"].iloc[0])
+    arrays, meta = entry.arrays, entry.meta
     assert meta["lost_frames"] == np.flatnonzero(~face).tolist()
     assert np.isnan(arrays["motion"][~face]).all()
     pulse = pd.read_parquet(store / "derived" / "face" / f"{index['key'].iloc[0]}.rppg.parquet")
