@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,9 @@ from mmme.data.streams import FrameTable, SignalStream, read_image
 from mmme.data.sync import ClockMap
 from mmme.errors import StoreError
 from mmme.utils import read_json, write_json, write_parquet
+
+if TYPE_CHECKING:
+    import mne
 
 FORMAT = "mmme-store"
 VERSION = 1
@@ -181,6 +184,68 @@ class Session:
                 m.get("kind", name),
             )
         return out
+
+    def stream(self, name: str) -> SignalStream:
+        """One signal stream by name; an unknown name is an error listing the session's."""
+        if name not in self.streams:
+            raise StoreError(
+                f"session {self.subject}/{self.session} has no stream {name!r} "
+                f"(has {sorted(self.streams)})"
+            )
+        return self.streams[name]
+
+    def epochs(
+        self,
+        stream: str,
+        times_s: Sequence[float] | np.ndarray,
+        tmin: float,
+        tmax: float,
+        picks: Sequence[str] | str | None = None,
+        metadata: pd.DataFrame | None = None,
+        on_edge: str = "nan",
+        baseline: tuple[float | None, float | None] | None = None,
+        verbose: bool | str | int | None = None,
+    ) -> mne.EpochsArray:
+        """Epochs of one stream around common-clock times, offset and drift applied.
+
+        Reads only the windows. See :meth:`mmme.data.SignalStream.epochs` for the sample rule
+        (the same samples as ``mne.Epochs`` on :meth:`~mmme.data.SignalStream.to_mne`'s Raw).
+
+        Parameters
+        ----------
+        stream : str
+            ``"eeg"``, ``"physio"``, ... (see :attr:`streams`).
+        times_s : array-like of float
+            Event times on the common clock, e.g. ``annotations["onset_s"]``.
+        tmin, tmax : float
+            Window around each event, seconds.
+        picks : str | list of str | None
+            Channel names (``None``: all).
+        metadata : pandas.DataFrame | None
+            One row per event, kept aligned with the epochs.
+        on_edge : {"nan", "drop"}
+            A window past the recording is NaN there (``"nan"``, rows never dropped) or
+            dropped (``"drop"``).
+        baseline : tuple | None
+            MNE baseline (default none).
+        verbose : bool | str | int | None
+            Log level for this call.
+
+        Returns
+        -------
+        mne.EpochsArray
+            EEG with its 10-05 montage; ``metadata`` carries ``time_s``.
+
+        Examples
+        --------
+        >>> ses = mmme.read_store("store").session("S01")           # doctest: +SKIP
+        >>> ann = ses.store.annotations.query("subject == 'S01'")
+        >>> ep = ses.epochs("eeg", ann["onset_s"], -0.5, 1.5, metadata=ann)
+        """
+        return self.stream(stream).epochs(
+            times_s, tmin, tmax, picks=picks, metadata=metadata, on_edge=on_edge,
+            baseline=baseline, verbose=verbose,
+        )
 
     def stream_of(self, channel: str) -> SignalStream:
         """The stream that holds a channel."""
