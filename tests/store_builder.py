@@ -31,8 +31,12 @@ def build_store(
     events: list[dict[str, Any]] | None = None,
     dataset: str = "test",
     seed: int = 0,
+    sines: dict[str, tuple[float, float]] | None = None,
 ) -> Store:
-    """Write a store; ``events`` (per subject, the same) default to three ME/MaE rows."""
+    """Write a store; ``events`` (per subject, the same) default to three ME/MaE rows.
+
+    ``sines`` replaces a channel's noise by a sinusoid: name -> (frequency Hz, amplitude).
+    """
     clocks = clocks or {"eeg": ClockMap.identity(), "physio": ClockMap(0.0)}
     eeg_names = eeg_names or EEG_NAMES
     n = int(minutes * 60 * sfreq)
@@ -58,6 +62,10 @@ def build_store(
                     b = min(n, a + step)
                     mm[a:b, 0] = np.arange(a, b, dtype=np.float32)
                     mm[a:b, 1:] = rng.standard_normal((b - a, len(names) - 1), dtype=np.float32)
+                    for j, ch in enumerate(names):
+                        if sines and ch in sines:
+                            f, amp = sines[ch]
+                            mm[a:b, j] = amp * np.sin(2 * np.pi * f * np.arange(a, b) / sfreq)
                 mm.flush()
                 del mm
                 units = ["V"] * len(names) if kind == "eeg" else [""] * len(names)

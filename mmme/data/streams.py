@@ -220,9 +220,10 @@ class SignalStream:
         start, stop = max(0, int(start)), min(self.n_samples, int(stop))
         idx = self.picks(picks)
         block = self._data[start : max(start, stop)]
-        if len(idx) == len(self.ch_names):
-            return np.asarray(block, dtype=np.float64).T.copy()
-        return np.asarray(block[:, idx], dtype=np.float64).T.copy()
+        if len(idx) != len(self.ch_names):
+            block = block[:, idx]
+        # one float64 copy, channel-major, straight from the memory map
+        return np.array(block.T, dtype=np.float64, order="C")
 
     def get_data(
         self,
@@ -347,7 +348,6 @@ class SignalStream:
         >>> ses = mmme.read_store("store").session("S01")              # doctest: +SKIP
         >>> ep = ses.streams["physio"].epochs(ses.store.annotations["onset_s"], -1.0, 2.0)
         """
-        import mne
 
         if on_edge not in ("nan", "drop"):
             raise InputError(f"on_edge must be 'nan' or 'drop', got {on_edge!r}")
@@ -391,19 +391,8 @@ class SignalStream:
             [centers[keep] + self.first_samp, np.zeros(int(keep.sum()), np.int64),
              np.ones(int(keep.sum()), np.int64)]
         ).astype(np.int64)
-        # MNE refuses two events at one sample; two annotated events can share an onset, and
-        # every row must stay, so build on distinct placeholders and put the samples back
-        repeated = len(np.unique(events[:, 0])) < len(events)
-        ep = mne.EpochsArray(
-            data[keep], self._info(names),
-            events=np.column_stack([np.arange(len(events)), events[:, 1:]]) if repeated
-            else events,
-            tmin=n0 / fs, event_id={"event": 1}, metadata=meta, baseline=baseline,
-            on_missing="ignore", on_outside="ignore", verbose=mne_verbose(verbose),
-        )
-        if repeated:
-            ep.events[:, 0] = events[:, 0]
-        return ep
+        return _epochs_array(data[keep], self._info(names), events, n0 / fs, meta, baseline,
+                             verbose)
 
     def channel_types(self, ch_names: Sequence[str] | None = None) -> list[str]:
         """MNE channel type of each channel."""
@@ -466,6 +455,32 @@ class SignalStream:
         return mne.io.RawArray(
             data, self._info(names), first_samp=a + self.first_samp, verbose=verbose
         )
+
+
+def _epochs_array(
+    data: np.ndarray,
+    info: mne.Info,
+    events: np.ndarray,
+    tmin: float,
+    metadata: pd.DataFrame,
+    baseline: tuple[float | None, float | None] | None,
+    verbose: bool | str | int | None,
+) -> mne.EpochsArray:
+    """``mne.EpochsArray`` keeping every row, even two events at one sample."""
+    import mne
+
+    # MNE refuses two events at one sample; two annotated events can share an onset, and
+    # every row must stay, so build on distinct placeholders and put the samples back
+    repeated = len(np.unique(events[:, 0])) < len(events)
+    ep = mne.EpochsArray(
+        data, info,
+        events=np.column_stack([np.arange(len(events)), events[:, 1:]]) if repeated else events,
+        tmin=tmin, event_id={"event": 1}, metadata=metadata, baseline=baseline,
+        on_missing="ignore", on_outside="ignore", verbose=mne_verbose(verbose),
+    )
+    if repeated:
+        ep.events[:, 0] = events[:, 0]
+    return ep
 
 
 class FrameTable:

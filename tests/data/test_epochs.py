@@ -151,3 +151,20 @@ def test_from_array_grid_and_first_time():
     assert raw.first_samp == 300 and raw.get_data()[0, 0] == 100.0
     with pytest.raises(InputError, match=r"does not match 2 channel names"):
         SignalStream.from_array(x, 100.0, ["a", "b"])
+
+
+@pytest.mark.parametrize("at", ["onset", "apex", "offset"])
+def test_samples_epochs_match_session_epochs_and_hand(long_store, at):
+    from mmme.data import Samples
+
+    samples = Samples.from_store(long_store, types=None, label="emotion")
+    assert len(samples) == 1
+    t = np.array([long_store.annotations[f"{at}_s"].iloc[0]])
+    for device, clock in CLOCKS.items():
+        pick = long_store.session("S01").streams[device].ch_names[0]
+        ep = samples.epochs(device, TMIN, TMAX, picks=pick, at=at)
+        np.testing.assert_array_equal(ep.get_data(copy=True)[:, 0], expected_window(clock, t))
+        ses_ep = long_store.session("S01").epochs(device, t, TMIN, TMAX, picks=pick)
+        np.testing.assert_array_equal(ep.get_data(), ses_ep.get_data())
+        assert ep.metadata["sample_id"].tolist() == ["test/S01/1/101/0"]
+        assert ep.metadata["available"].tolist() == [True]
