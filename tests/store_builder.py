@@ -32,6 +32,7 @@ def build_store(
     dataset: str = "test",
     seed: int = 0,
     sines: dict[str, tuple[float, float]] | None = None,
+    devices: tuple[str, ...] = ("eeg", "physio"),
 ) -> Store:
     """Write a store; ``events`` (per subject, the same) default to three ME/MaE rows.
 
@@ -56,6 +57,8 @@ def build_store(
         for si, subject in enumerate(subjects):
             streams = {}
             for name, names, kind in (("eeg", eeg_names, "eeg"), ("physio", PHYS_NAMES, "physio")):
+                if name not in devices:
+                    continue
                 mm = w.signal_file(subject, "1", name, n, len(names))
                 step = 1_000_000
                 for a in range(0, n, step):
