@@ -7,8 +7,11 @@ class MMMEError(Exception):
     """Base class of every error mmme raises on bad input."""
 
 
-class InputError(MMMEError):
-    """Unreadable or inconsistent input; the message names file, sheet, row or channel."""
+class InputError(MMMEError, ValueError):
+    """Unreadable or inconsistent input; the message names file, sheet, row or channel.
+
+    A :class:`ValueError` too, as scikit-learn and Python expect of bad input.
+    """
 
     def __init__(
         self,
