@@ -31,7 +31,7 @@ def read_store(path: str | os.PathLike[str], verbose: bool | str | int | None = 
     path : str | Path
         The store directory (made by ``mmme import`` or ``mmme synth``).
     verbose : bool | str | int | None
-        Sets mmme's log level (as :func:`set_log_level`); ``None`` leaves it.
+        mmme's log level for this call (as :func:`set_log_level`); ``None`` leaves it.
 
     Returns
     -------
@@ -48,10 +48,11 @@ def read_store(path: str | os.PathLike[str], verbose: bool | str | int | None = 
     >>> store.sessions
     [('S01', '1'), ('S02', '1')]
     """
-    if verbose is not None:
-        set_log_level(verbose)
-    st = Store(path)
-    logger.info("opened %r", st)
+    from mmme._logging import verbose_level
+
+    with verbose_level(verbose):
+        st = Store(path)
+        logger.info("opened %r", st)
     return st
 
 

@@ -149,3 +149,11 @@ def test_physio_features_align_by_event_and_mask_missing(stores, tmp_path):
     assert X.iloc[[0, 2, 4, 5]].isna().all(axis=None)
     emg = s.physio_features(channels=["EMG A"], deltas=False)
     assert list(emg.columns) == ["EMG A_baseline_mean", "EMG A_response_mean"]
+
+
+def test_event_without_a_time_is_a_nan_row(stores):
+    s = Samples.from_store(stores[0])
+    s._table.loc[1, "onset_s"] = np.nan  # as an annotation without a synchronised onset
+    ep, mask = s.epochs("eeg", 0.0, 0.1, picks="FZ", return_mask=True)
+    assert len(ep) == 4 and mask.tolist() == [True, False, True, True]
+    assert np.isnan(ep.get_data(copy=True)[1]).all()

@@ -351,6 +351,12 @@ class Samples:
                 s = ses.streams[stream]
                 if picks is None:
                     picks = list(s.ch_names)
+                timed = np.isfinite(times[rows])
+                if not timed.all():  # an event without a time is a NaN row, not a dropped one
+                    missing.append(rows[~timed])
+                    rows = rows[timed]
+                    if not len(rows):
+                        continue
                 ep = ses.epochs(stream, times[rows], tmin, tmax, picks=picks, verbose=verbose)
                 x = ep.get_data(copy=False)
                 if data is None:
@@ -367,7 +373,7 @@ class Samples:
             if data is None or info is None:
                 raise InputError(f"no session of these samples has a {stream!r} stream")
             for rows in missing:
-                logger.info("%d sample(s) without a %r stream: NaN", len(rows), stream)
+                logger.info("%d sample(s) without a %r stream or a time: NaN", len(rows), stream)
         meta["time_s"] = times
         meta["available"] = avail
         out = _epochs_array(data, info, events, tmin_ep, meta, baseline, verbose)

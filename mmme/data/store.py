@@ -142,7 +142,17 @@ class Store:
 
 
 class Session:
-    """One recording session: device clocks, markers, signal streams and video frames."""
+    """One recording session: device clocks, markers, signal streams and video frames.
+
+    Open with :meth:`Store.session`. Times are on the session's common clock.
+
+    Examples
+    --------
+    >>> ses = mmme.read_store("store").session("S01")                 # doctest: +SKIP
+    >>> ses.clocks["physio"].offset, ses.clocks["physio"].drift_ppm
+    >>> raw = ses.streams["eeg"].to_mne(600.0, 660.0)
+    >>> ep = ses.epochs("physio", [612.5, 640.1], tmin=-1.0, tmax=3.0)
+    """
 
     def __init__(self, store: Store, path: Path) -> None:
         self.store = store
@@ -280,7 +290,15 @@ class Session:
 
 
 class Trial:
-    """The span of one stimulus clip within a session."""
+    """The span of one stimulus clip within a session.
+
+    Examples
+    --------
+    >>> tr = mmme.read_store("store").trial("S01", "1", "101")         # doctest: +SKIP
+    >>> tr.start_s, tr.stop_s, len(tr.annotations)
+    >>> data, times = tr.signal("physio", picks="EDA", pad_s=5.0)
+    >>> first = tr.read_frame(0, gray=True)
+    """
 
     def __init__(self, session: Session, row: pd.Series) -> None:
         self.session = session

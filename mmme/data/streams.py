@@ -62,6 +62,13 @@ class SignalStream:
         Device name (``"eeg"``, ``"physio"``).
     kind : str
         ``"eeg"`` or ``"physio"``: how channels are typed for MNE.
+
+    Examples
+    --------
+    >>> eeg = mmme.read_store("store").session("S01").streams["eeg"]    # doctest: +SKIP
+    >>> data, times = eeg.get_data(600.0, 601.0, picks=["FZ", "CZ"])
+    >>> raw = eeg.to_mne(600.0, 660.0)           # common clock on the Raw's time axis
+    >>> ep = eeg.epochs([612.5], tmin=-0.5, tmax=1.5)
     """
 
     def __init__(
@@ -490,6 +497,11 @@ class FrameTable:
     ``root``. The table is sorted by trial and written in small row groups, so one trial's rows
     are read without the rest (650k frames of a 73-minute session are never all loaded for one
     trial).
+
+    Examples
+    --------
+    >>> frames = mmme.read_store("store").session("S01").frames       # doctest: +SKIP
+    >>> around_apex = frames.between(apex_s - 0.1, apex_s + 0.1)
     """
 
     def __init__(self, parquet: Path, root: Path, fps: float | None = None) -> None:
