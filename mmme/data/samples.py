@@ -271,10 +271,11 @@ class Samples:
 
     def _sessions(self) -> Iterable[tuple[Any, np.ndarray]]:
         """``(Session | None, row positions)`` per session, in first-appearance order."""
-        keys = self._table[["store", "subject", "session"]].astype(str).agg("|".join, axis=1)
+        keys = list(zip(*(self._table[c].astype(str) for c in ("store", "subject", "session")),
+                        strict=True))
         for key in dict.fromkeys(keys):
-            rows = np.flatnonzero((keys == key).to_numpy())
-            store, subject, session = key.split("|")
+            rows = np.flatnonzero([k == key for k in keys])
+            store, subject, session = key
             try:
                 ses = self._stores[store].session(subject, session)
             except StoreError:
@@ -596,7 +597,8 @@ class Samples:
             from mmme.data.streams import read_image
             from mmme.face.pipeline import analyze_frames
 
-            fps = float(tr.session.frames.fps or 100.0) if tr.session.frames else 100.0
+            ft = tr.session.frames
+            fps = float(ft.fps) if ft is not None and ft.fps else 100.0  # only for times
             res = analyze_frames((read_image(p) for p in paths), fps, backend=backend,
                                  size=size, flow=flow, keep_crops=True, prefetch=0)
             crops = np.asarray(res.crops, dtype=np.float32)
