@@ -355,7 +355,6 @@ class SignalStream:
         >>> ses = mmme.read_store("store").session("S01")              # doctest: +SKIP
         >>> ep = ses.streams["physio"].epochs(ses.store.annotations["onset_s"], -1.0, 2.0)
         """
-
         if on_edge not in ("nan", "drop"):
             raise InputError(f"on_edge must be 'nan' or 'drop', got {on_edge!r}")
         t = np.atleast_1d(np.asarray(times_s, dtype=float))
@@ -414,7 +413,8 @@ class SignalStream:
         types = self.channel_types(names)
         info = mne.create_info(list(names), self.sfreq_common, types)
         if self.kind == "eeg" and "eeg" in types:
-            # positions are EEG knowledge; imported here so the data layer does not need it
+            # the 10-05 positions live in mmme.eeg: a lazy import against the layer order, kept
+            # until the montage table moves down (only EEG streams reach it)
             from mmme.eeg.channels import make_montage
 
             eeg = [c for c, k in zip(names, types, strict=True) if k == "eeg"]
