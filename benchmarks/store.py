@@ -6,6 +6,8 @@ Second part: import the peripheral export of a long and a short session (BIOPAC 
 A 73-minute session (64 EEG + 16 peripheral channels at 1 kHz, 650k frames at 150 fps) and a
 5-minute one are written with StoreWriter; then one 60 s trial (its EEG, its physiology and its
 frame table) is read from each, in a fresh process, 5 times. Prints the ratio long / short.
+Then ``SignalStream.to_mne`` on a 60 s window of each session: its peak allocations, against the
+window's size and long / short.
 
     python benchmarks/store.py [--minutes-long 73] [--keep DIR]
 """
@@ -130,6 +132,34 @@ def measure(path: Path, reps: int = 5) -> tuple[float, float, float]:
     return float(np.median(arr[:, 0])), float(np.median(arr[:, 1])), float(np.median(arr[:, 2]))
 
 
+def window_to_mne(path: str, q: mp.Queue) -> None:
+    """``to_mne`` on a 60 s window of both streams: peak allocations in this fresh process."""
+    st = Store(path)
+    ses = st.session("S01", "1")
+    for name in ("eeg", "physio"):  # imports (MNE, the montage) and memmaps, before measuring
+        ses.streams[name].to_mne(120.0, 120.01)
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    raws = [ses.streams[name].to_mne(120.0, 180.0) for name in ("eeg", "physio")]
+    dt = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    assert [r.n_times for r in raws][0] in (59999, 60000, 60001)
+    window = sum(r.get_data().nbytes for r in raws)
+    q.put((dt, peak / 2**20, window / 2**20))
+
+
+def measure_to_mne(path: Path, reps: int = 3) -> tuple[float, float, float]:
+    ctx = mp.get_context("spawn")
+    res = []
+    for _ in range(reps):
+        q = ctx.Queue()
+        p = ctx.Process(target=window_to_mne, args=(str(path), q))
+        p.start()
+        res.append(q.get())
+        p.join()
+    return tuple(float(v) for v in np.median(np.array(res), axis=0))  # type: ignore[return-value]
+
+
 def write_biopac(path: Path, minutes: float) -> None:
     from scipy.io import savemat
 
@@ -176,6 +206,7 @@ def main() -> None:
     ap.add_argument("--minutes-long", type=float, default=73.0)
     ap.add_argument("--minutes-short", type=float, default=5.0)
     ap.add_argument("--keep", type=Path, default=None)
+    ap.add_argument("--skip-import", action="store_true", help="leave out the BIOPAC import part")
     args = ap.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="mmme-bench-"))
     try:
@@ -202,6 +233,22 @@ def main() -> None:
             f"ratio long/short: time {tl / ts:.2f}, peak allocations {pl / ps:.2f}, "
             f"peak RSS {rl / rs:.2f}"
         )
+        mne_out = {}
+        for label in ("short", "long"):
+            mne_out[label] = measure_to_mne(root / label)
+            dt, peak, window = mne_out[label]
+            print(
+                f"{label:5s} session: to_mne(120, 180) of eeg + physio in {dt * 1e3:7.1f} ms, "
+                f"peak Python allocations {peak:6.1f} MiB for a {window:.1f} MiB window "
+                f"({peak / window:.2f} x the window)"
+            )
+        print(
+            f"to_mne ratio long/short: peak allocations "
+            f"{mne_out['long'][1] / mne_out['short'][1]:.2f} "
+            f"(session {args.minutes_long / args.minutes_short:.1f} x longer)"
+        )
+        if args.skip_import:
+            return
         imp = {}
         for label, minutes in (("short", args.minutes_short), ("long", args.minutes_long)):
             imp[label] = measure_import(root, minutes)

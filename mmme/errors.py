@@ -33,8 +33,11 @@ class MMMEError(Exception):
         return self
 
 
-class InputError(MMMEError):
-    """Unreadable or inconsistent input; the message names file, sheet, row or channel."""
+class InputError(MMMEError, ValueError):
+    """Unreadable or inconsistent input; the message names file, sheet, row or channel.
+
+    A :class:`ValueError` too, as scikit-learn and Python expect of bad input.
+    """
 
     def __init__(
         self,

@@ -31,6 +31,8 @@ from mmme.errors import DiskFullError, StoreError, StoreFileError, StoreLockedEr
 from mmme.utils import read_json, write_json, write_parquet
 
 if TYPE_CHECKING:
+    import mne
+
     from mmme.data.derived import Derived
 
 FORMAT = "mmme-store"
@@ -161,7 +163,17 @@ class Store:
 
 
 class Session:
-    """One recording session: device clocks, markers, signal streams and video frames."""
+    """One recording session: device clocks, markers, signal streams and video frames.
+
+    Open with :meth:`Store.session`. Times are on the session's common clock.
+
+    Examples
+    --------
+    >>> ses = mmme.read_store("store").session("S01")                 # doctest: +SKIP
+    >>> ses.clocks["physio"].offset, ses.clocks["physio"].drift_ppm
+    >>> raw = ses.streams["eeg"].to_mne(600.0, 660.0)
+    >>> ep = ses.epochs("physio", [612.5, 640.1], tmin=-1.0, tmax=3.0)
+    """
 
     def __init__(self, store: Store, path: Path) -> None:
         self.store = store
@@ -217,6 +229,68 @@ class Session:
                 ) from None
         return out
 
+    def stream(self, name: str) -> SignalStream:
+        """One signal stream by name; an unknown name is an error listing the session's."""
+        if name not in self.streams:
+            raise StoreError(
+                f"session {self.subject}/{self.session} has no stream {name!r} "
+                f"(has {sorted(self.streams)})"
+            )
+        return self.streams[name]
+
+    def epochs(
+        self,
+        stream: str,
+        times_s: Sequence[float] | np.ndarray,
+        tmin: float,
+        tmax: float,
+        picks: Sequence[str] | str | None = None,
+        metadata: pd.DataFrame | None = None,
+        on_edge: str = "nan",
+        baseline: tuple[float | None, float | None] | None = None,
+        verbose: bool | str | int | None = None,
+    ) -> mne.EpochsArray:
+        """Epochs of one stream around common-clock times, offset and drift applied.
+
+        Reads only the windows. See :meth:`mmme.data.SignalStream.epochs` for the sample rule
+        (the same samples as ``mne.Epochs`` on :meth:`~mmme.data.SignalStream.to_mne`'s Raw).
+
+        Parameters
+        ----------
+        stream : str
+            ``"eeg"``, ``"physio"``, ... (see :attr:`streams`).
+        times_s : array-like of float
+            Event times on the common clock, e.g. ``annotations["onset_s"]``.
+        tmin, tmax : float
+            Window around each event, seconds.
+        picks : str | list of str | None
+            Channel names (``None``: all).
+        metadata : pandas.DataFrame | None
+            One row per event, kept aligned with the epochs.
+        on_edge : {"nan", "drop"}
+            A window past the recording is NaN there (``"nan"``, rows never dropped) or
+            dropped (``"drop"``).
+        baseline : tuple | None
+            MNE baseline (default none).
+        verbose : bool | str | int | None
+            Log level for this call.
+
+        Returns
+        -------
+        mne.EpochsArray
+            EEG with its 10-05 montage; ``metadata`` carries ``time_s``.
+
+        Examples
+        --------
+        >>> ses = mmme.read_store("store").session("S01")           # doctest: +SKIP
+        >>> ann = ses.store.annotations.query("subject == 'S01'")
+        >>> ep = ses.epochs("eeg", ann["onset_s"], -0.5, 1.5, metadata=ann)
+        """
+        return self.stream(stream).epochs(
+            times_s, tmin, tmax, picks=picks, metadata=metadata, on_edge=on_edge,
+            baseline=baseline, verbose=verbose,
+        )
+
     def stream_of(self, channel: str) -> SignalStream:
         """The stream that holds a channel."""
         for s in self.streams.values():
@@ -257,7 +331,15 @@ class Session:
 
 
 class Trial:
-    """The span of one stimulus clip within a session."""
+    """The span of one stimulus clip within a session.
+
+    Examples
+    --------
+    >>> tr = mmme.read_store("store").trial("S01", "1", "101")         # doctest: +SKIP
+    >>> tr.start_s, tr.stop_s, len(tr.annotations)
+    >>> data, times = tr.signal("physio", picks="EDA", pad_s=5.0)
+    >>> first = tr.read_frame(0, gray=True)
+    """
 
     def __init__(self, session: Session, row: pd.Series) -> None:
         self.session = session

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from mmme._logging import logger
+from mmme._logging import logger, mne_verbose, verbose_level
 from mmme.errors import InputError
 
 if TYPE_CHECKING:
@@ -62,6 +62,13 @@ class SignalStream:
         Device name (``"eeg"``, ``"physio"``).
     kind : str
         ``"eeg"`` or ``"physio"``: how channels are typed for MNE.
+
+    Examples
+    --------
+    >>> eeg = mmme.read_store("store").session("S01").streams["eeg"]    # doctest: +SKIP
+    >>> data, times = eeg.get_data(600.0, 601.0, picks=["FZ", "CZ"])
+    >>> raw = eeg.to_mne(600.0, 660.0)           # common clock on the Raw's time axis
+    >>> ep = eeg.epochs([612.5], tmin=-0.5, tmax=1.5)
     """
 
     def __init__(
@@ -82,6 +89,57 @@ class SignalStream:
         self.device = device
         self.kind = kind
         self._mm: np.ndarray | None = None
+
+    @classmethod
+    def from_array(
+        cls,
+        data: np.ndarray,
+        sfreq: float,
+        ch_names: Sequence[str],
+        *,
+        first_time: float = 0.0,
+        clock: ClockMap | None = None,
+        units: Sequence[str] | None = None,
+        device: str = "array",
+        kind: str = "physio",
+    ) -> SignalStream:
+        """A stream over an in-memory ``(n_channels, n_times)`` array (e.g. a processed signal).
+
+        Parameters
+        ----------
+        data : numpy.ndarray
+            ``(n_channels, n_times)``, as MNE.
+        sfreq : float
+            Sampling rate.
+        ch_names : sequence of str
+            One name per row.
+        first_time : float
+            Common-clock time of the first sample (used when ``clock`` is ``None``).
+        clock : ClockMap | None
+            Device clock -> common clock; default ``ClockMap(offset=first_time)``.
+
+        Examples
+        --------
+        >>> s = SignalStream.from_array(np.zeros((1, 1000)), 100.0, ["EDA"])
+        >>> s.epochs([5.0], -1.0, 2.0).get_data().shape
+        (1, 1, 301)
+        """
+        from mmme.data.sync import ClockMap
+
+        arr = np.asarray(data)
+        names = list(ch_names)
+        if arr.ndim != 2 or arr.shape[0] != len(names):
+            raise InputError(
+                f"data of shape {arr.shape} does not match {len(names)} channel names "
+                "(expected (n_channels, n_times))"
+            )
+        out = cls(
+            Path(device), names, list(units) if units is not None else [""] * len(names),
+            sfreq, clock if clock is not None else ClockMap(offset=float(first_time)), device,
+            kind,
+        )
+        out._mm = arr.T  # time-major, as the files
+        return out
 
     def __repr__(self) -> str:
         return (
@@ -119,14 +177,35 @@ class SignalStream:
         """Common-clock time just after the last sample."""
         return float(self.clock.to_common(self.n_samples / self.sfreq))
 
+    @property
+    def first_samp(self) -> int:
+        """Sample number of device sample 0 on the common-clock grid ``n / sfreq_common``.
+
+        MNE puts sample ``n`` of a recording at ``n / sfreq``; a stream's device sample ``k``
+        is sample ``k + first_samp`` of that grid. The grid is off the exact common-clock times
+        (``clock.to_common(k / sfreq)``) by :attr:`grid_shift_s`, the same for every sample.
+        """
+        return int(np.rint(self.clock.offset * self.sfreq_common))
+
+    @property
+    def grid_shift_s(self) -> float:
+        """Grid time minus exact common-clock time of every sample (``|shift| <= 0.5 / sfreq``)."""
+        return (self.first_samp - self.clock.offset * self.sfreq_common) / self.sfreq_common
+
     def times(self, start: int, stop: int) -> np.ndarray:
         """Common-clock times of samples ``start:stop``."""
         return np.asarray(self.clock.to_common(np.arange(start, stop) / self.sfreq))
 
     def sample_index(self, time_s: float | np.ndarray) -> np.ndarray:
-        """Nearest sample index of common-clock times (may lie outside the recording)."""
-        dev = np.asarray(self.clock.to_device(np.asarray(time_s, dtype=float)))
-        return np.rint(dev * self.sfreq).astype(np.int64)
+        """Device sample of common-clock times (may lie outside the recording).
+
+        The sample nearest to ``time_s`` on the common-clock grid (see :attr:`first_samp`):
+        ``rint(time_s * sfreq_common) - first_samp``, exactly the sample ``mne.Epochs`` takes on
+        :meth:`to_mne`'s Raw for an event at ``rint(time_s * sfreq)``. It is within one sample
+        of the exact position ``clock.to_device(time_s) * sfreq``.
+        """
+        t = np.asarray(time_s, dtype=float)
+        return (np.rint(t * self.sfreq_common) - self.first_samp).astype(np.int64)
 
     def picks(self, picks: Sequence[str] | str | None) -> list[int]:
         """Column indices of channel names (all channels for ``None``)."""
@@ -148,9 +227,10 @@ class SignalStream:
         start, stop = max(0, int(start)), min(self.n_samples, int(stop))
         idx = self.picks(picks)
         block = self._data[start : max(start, stop)]
-        if len(idx) == len(self.ch_names):
-            return np.asarray(block, dtype=np.float64).T.copy()
-        return np.asarray(block[:, idx], dtype=np.float64).T.copy()
+        if len(idx) != len(self.ch_names):
+            block = block[:, idx]
+        # one float64 copy, channel-major, straight from the memory map
+        return np.array(block.T, dtype=np.float64, order="C")
 
     def get_data(
         self,
@@ -166,6 +246,11 @@ class SignalStream:
         times : ndarray, shape (n_times,)
             Common-clock time of each sample.
         """
+        a, b = self._window(start_s, stop_s)
+        return self.read(a, b, picks), self.times(a, b)
+
+    def _window(self, start_s: float | None, stop_s: float | None) -> tuple[int, int]:
+        """Device samples ``a:b`` whose common-clock times lie in ``[start_s, stop_s)``."""
         a = 0 if start_s is None else int(math.ceil(self.clock.to_device(start_s) * self.sfreq))
         b = (
             self.n_samples
@@ -173,8 +258,7 @@ class SignalStream:
             else int(math.ceil(self.clock.to_device(stop_s) * self.sfreq))
         )
         a, b = max(0, a), min(self.n_samples, b)
-        b = max(a, b)
-        return self.read(a, b, picks), self.times(a, b)
+        return a, max(a, b)
 
     def iter_chunks(
         self,
@@ -228,34 +312,93 @@ class SignalStream:
         tmin: float,
         tmax: float,
         picks: Sequence[str] | str | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Cut windows ``[t + tmin, t + tmax]`` around common-clock times.
+        metadata: pd.DataFrame | None = None,
+        on_edge: str = "nan",
+        baseline: tuple[float | None, float | None] | None = None,
+        verbose: bool | str | int | None = None,
+    ) -> mne.EpochsArray:
+        """Cut windows ``[t + tmin, t + tmax]`` around common-clock times: mmme's one cutter.
 
-        Windows running past the recording are NaN there (and logged), never shifted.
+        Each event's sample is :meth:`sample_index` (the clock map's offset and drift applied);
+        only the windows are read from the memory-mapped file. The result cuts the same samples
+        as ``mne.Epochs(self.to_mne(...), events)`` with ``events[:, 0] = rint(t * sfreq)``.
+
+        Parameters
+        ----------
+        times_s : array-like of float
+            Event times on the common clock (seconds), e.g. annotations' ``onset_s``.
+        tmin, tmax : float
+            Window around each event (seconds; both ends included, as MNE).
+        picks : str | list of str | None
+            Channel names; ``None`` for all.
+        metadata : pandas.DataFrame | None
+            One row per event, kept aligned with the epochs (a ``time_s`` column is added when
+            absent).
+        on_edge : {"nan", "drop"}
+            A window running past the recording: ``"nan"`` keeps the epoch with NaN where there
+            is no data (rows stay aligned with ``times_s``); ``"drop"`` leaves it out (with its
+            metadata row). Either way it is logged.
+        baseline : tuple | None
+            Passed to :class:`mne.EpochsArray` (default: no baseline correction).
+        verbose : bool | str | int | None
+            mmme and MNE log level for this call.
 
         Returns
         -------
-        data : ndarray, shape (n_events, n_channels, n_times)
-        rel_times : ndarray, shape (n_times,)
+        mne.EpochsArray
+            ``events[:, 0]`` is each event's sample on the common-clock grid
+            (``sample_index + first_samp``), ``epochs.times[0] = round(tmin * sfreq) / sfreq``,
+            ``info["sfreq"]`` the drift-corrected rate :attr:`sfreq_common`.
+
+        Examples
+        --------
+        >>> ses = mmme.read_store("store").session("S01")              # doctest: +SKIP
+        >>> ep = ses.streams["physio"].epochs(ses.store.annotations["onset_s"], -1.0, 2.0)
         """
-        n0 = int(round(tmin * self.sfreq))
-        n1 = int(round(tmax * self.sfreq))
-        rel = np.arange(n0, n1 + 1) / self.sfreq
-        idx = self.picks(picks)
-        out = np.full((len(times_s), len(idx), len(rel)), np.nan)
-        centers = self.sample_index(np.asarray(times_s, dtype=float))
-        for i, c in enumerate(np.atleast_1d(centers)):
-            a, b = c + n0, c + n1 + 1
-            lo, hi = max(0, a), min(self.n_samples, b)
-            if lo >= hi:
-                logger.info("epoch %d at %.3f s lies outside %s", i, times_s[i], self.device)
-                continue
-            if (lo, hi) != (a, b):
-                logger.info(
-                    "epoch %d at %.3f s is cut by the end of %s", i, times_s[i], self.device
-                )
-            out[i, :, lo - a : hi - a] = self.read(lo, hi, picks)
-        return out, rel
+        if on_edge not in ("nan", "drop"):
+            raise InputError(f"on_edge must be 'nan' or 'drop', got {on_edge!r}")
+        t = np.atleast_1d(np.asarray(times_s, dtype=float))
+        if t.ndim != 1 or not np.all(np.isfinite(t)):
+            raise InputError(f"{self.device}: event times must be finite numbers (1-D)")
+        if tmax < tmin:
+            raise InputError(f"tmax {tmax} is before tmin {tmin}")
+        if metadata is not None and len(metadata) != len(t):
+            raise InputError(f"metadata has {len(metadata)} rows for {len(t)} events")
+        fs = self.sfreq_common
+        n0, n1 = int(round(tmin * fs)), int(round(tmax * fs))  # MNE's rounding of tmin/tmax
+        names = [self.ch_names[i] for i in self.picks(picks)]
+        centers = self.sample_index(t)
+        data = np.full((len(t), len(names), n1 - n0 + 1), np.nan)
+        whole = np.ones(len(t), dtype=bool)
+        with verbose_level(verbose):
+            for i, c in enumerate(centers):
+                a, b = int(c) + n0, int(c) + n1 + 1
+                lo, hi = max(0, a), min(self.n_samples, b)
+                if (lo, hi) != (a, b):
+                    whole[i] = False
+                    where = "lies outside" if lo >= hi else "is cut by the end of"
+                    logger.info("epoch %d at %.3f s %s %s", i, t[i], where, self.device)
+                if lo < hi:
+                    data[i, :, lo - a : hi - a] = self.read(lo, hi, names)
+        keep = whole if on_edge == "drop" else np.ones(len(t), dtype=bool)
+        if not keep.any():  # MNE has no empty Epochs
+            raise InputError(
+                f"{self.device}: no epoch to return ({len(t)} event(s), "
+                f"{int((~whole).sum())} running past the recording)"
+            )
+        meta = (
+            pd.DataFrame(index=range(len(t))) if metadata is None
+            else metadata.reset_index(drop=True).copy()
+        )
+        if "time_s" not in meta:
+            meta["time_s"] = t
+        meta = meta[keep].reset_index(drop=True)
+        events = np.column_stack(
+            [centers[keep] + self.first_samp, np.zeros(int(keep.sum()), np.int64),
+             np.ones(int(keep.sum()), np.int64)]
+        ).astype(np.int64)
+        return _epochs_array(data[keep], self._info(names), events, n0 / fs, meta, baseline,
+                             verbose)
 
     def channel_types(self, ch_names: Sequence[str] | None = None) -> list[str]:
         """MNE channel type of each channel."""
@@ -263,21 +406,88 @@ class SignalStream:
         default = "eeg" if self.kind == "eeg" else "misc"
         return [_CHANNEL_TYPES.get(n.upper(), default) for n in names]
 
+    def _info(self, names: Sequence[str]) -> mne.Info:
+        """MNE info of some channels at the common-clock rate; EEG gets its 10-05 montage."""
+        import mne
+
+        types = self.channel_types(names)
+        info = mne.create_info(list(names), self.sfreq_common, types)
+        if self.kind == "eeg" and "eeg" in types:
+            # the 10-05 positions live in mmme.eeg: a lazy import against the layer order, kept
+            # until the montage table moves down (only EEG streams reach it)
+            from mmme.eeg.channels import make_montage
+
+            eeg = [c for c, k in zip(names, types, strict=True) if k == "eeg"]
+            info.set_montage(make_montage(eeg), on_missing="ignore", verbose="error")
+        return info
+
     def to_mne(
         self,
         start_s: float | None = None,
         stop_s: float | None = None,
         picks: Sequence[str] | str | None = None,
-        verbose: bool | str | None = "error",
+        verbose: bool | str | int | None = "error",
     ) -> mne.io.RawArray:
-        """The window as an :class:`mne.io.RawArray` (``first_samp`` keeps the sample offset)."""
+        """The window ``[start_s, stop_s)`` (common clock) as an :class:`mne.io.RawArray`.
+
+        Only the window is read. The Raw's time axis is the common clock: ``raw.first_samp`` is
+        the window's first sample on the common-clock grid (see :attr:`first_samp`), so
+        ``raw.first_time`` is its common-clock time (to :attr:`grid_shift_s`, under half a
+        sample) and ``info["sfreq"]`` the drift-corrected rate; ``mne.Epochs`` at events
+        ``rint(t * sfreq)`` cuts the same samples as :meth:`epochs`.
+
+        Parameters
+        ----------
+        start_s, stop_s : float | None
+            Window on the common clock; ``None`` for the start / end of the recording (the
+            whole recording as float64: 2.4 GB for 68 channels over 73 minutes, so give a
+            window for long sessions).
+        picks : str | list of str | None
+            Channel names; ``None`` for all.
+        verbose : bool | str | int | None
+            MNE's log level for building the Raw.
+
+        Examples
+        --------
+        >>> eeg = mmme.read_store("store").session("S01").streams["eeg"]  # doctest: +SKIP
+        >>> raw = eeg.to_mne(600.0, 660.0)
+        >>> events = np.c_[np.rint(onsets * raw.info["sfreq"]), 0 * onsets, 1 + 0 * onsets]
+        >>> epochs = mne.Epochs(raw, events.astype(int), tmin=-1.0, tmax=2.0, baseline=None)
+        """
         import mne
 
         names = [self.ch_names[i] for i in self.picks(picks)]
-        data, times = self.get_data(start_s, stop_s, names)
-        info = mne.create_info(names, self.sfreq_common, self.channel_types(names))
-        first = int(self.sample_index(times[0])) if len(times) else 0
-        return mne.io.RawArray(data, info, first_samp=first, verbose=verbose)
+        a, b = self._window(start_s, stop_s)
+        data = self.read(a, b, names)
+        return mne.io.RawArray(
+            data, self._info(names), first_samp=a + self.first_samp, verbose=verbose
+        )
+
+
+def _epochs_array(
+    data: np.ndarray,
+    info: mne.Info,
+    events: np.ndarray,
+    tmin: float,
+    metadata: pd.DataFrame,
+    baseline: tuple[float | None, float | None] | None,
+    verbose: bool | str | int | None,
+) -> mne.EpochsArray:
+    """``mne.EpochsArray`` keeping every row, even two events at one sample."""
+    import mne
+
+    # MNE refuses two events at one sample; two annotated events can share an onset, and
+    # every row must stay, so build on distinct placeholders and put the samples back
+    repeated = len(np.unique(events[:, 0])) < len(events)
+    ep = mne.EpochsArray(
+        data, info,
+        events=np.column_stack([np.arange(len(events)), events[:, 1:]]) if repeated else events,
+        tmin=tmin, event_id={"event": 1}, metadata=metadata, baseline=baseline,
+        on_missing="ignore", on_outside="ignore", verbose=mne_verbose(verbose),
+    )
+    if repeated:
+        ep.events[:, 0] = events[:, 0]
+    return ep
 
 
 class FrameTable:
@@ -287,6 +497,11 @@ class FrameTable:
     ``root``. The table is sorted by trial and written in small row groups, so one trial's rows
     are read without the rest (650k frames of a 73-minute session are never all loaded for one
     trial).
+
+    Examples
+    --------
+    >>> frames = mmme.read_store("store").session("S01").frames       # doctest: +SKIP
+    >>> around_apex = frames.between(apex_s - 0.1, apex_s + 0.1)
     """
 
     def __init__(self, parquet: Path, root: Path, fps: float | None = None) -> None:

@@ -1,4 +1,7 @@
-"""EEG with MNE: Neuroscan montage, preprocessing, epochs, band power and differential entropy."""
+"""EEG with MNE: Neuroscan montage, preprocessing, band power and differential entropy.
+
+Epochs come from mmme's one cutter, :meth:`mmme.data.Session.epochs`.
+"""
 
 from mmme.eeg.channels import (
     MASTOIDS,
@@ -18,7 +21,7 @@ from mmme.eeg.features import (
     differential_entropy,
     frontal_asymmetry,
 )
-from mmme.eeg.preprocess import events_from_times, make_epochs, preprocess_raw, remove_eog_ica
+from mmme.eeg.preprocess import preprocess_raw, remove_eog_ica
 from mmme.eeg.summary import summarize_eeg
 
 __all__ = [
@@ -32,9 +35,7 @@ __all__ = [
     "band_power",
     "channel_type",
     "differential_entropy",
-    "events_from_times",
     "frontal_asymmetry",
-    "make_epochs",
     "make_montage",
     "make_raw",
     "preprocess_raw",

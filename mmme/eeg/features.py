@@ -9,13 +9,15 @@ differential entropy gives the authors' 5 x 62 = 310 features.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import mne
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mmme.errors import InputError
 
@@ -39,11 +41,15 @@ FRONTAL_PAIRS: tuple[tuple[str, str], ...] = (
 def _as_array(x: np.ndarray | mne.BaseEpochs) -> np.ndarray:
     if isinstance(x, mne.BaseEpochs):
         return x.get_data(picks="eeg", copy=False)
-    arr = np.asarray(x, dtype=float)
-    if arr.ndim == 2:
-        arr = arr[None]
-    if arr.ndim != 3:
-        raise InputError(f"expected (n_epochs, n_channels, n_times), got shape {arr.shape}")
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"expected numbers (n_epochs, n_channels, n_times): {exc}") from None
+    if arr.ndim != 3:  # a 2-D table is not one epoch: say so rather than guess
+        raise InputError(f"expected a 3-D array (n_epochs, n_channels, n_times), got shape "
+                         f"{arr.shape}")
+    if arr.shape[0] == 0:
+        raise InputError("no epochs (0 samples)")
     return arr
 
 
@@ -173,11 +179,32 @@ class EEGBandFeatures(TransformerMixin, BaseEstimator):
     seg_s : float
         Welch segment length in seconds.
 
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of channels seen in ``fit`` (axis 1 of the input, as MNE's transformers).
+    n_channels_ : int
+        The same.
+    bands_ : dict
+        The bands used.
+
     Notes
     -----
     ``transform`` takes ``(n_epochs, n_channels, n_times)`` arrays or :class:`mne.Epochs` (their EEG
     channels) and returns ``(n_epochs, n_channels * n_bands * n_features)``; nothing is learned.
+    A 2-D array is an error (it is not one epoch); the scikit-learn tags declare 3-D input.
+
+    Examples
+    --------
+    >>> est = EEGBandFeatures(sfreq=250.0, features=("de",))
+    >>> est.fit_transform(np.random.default_rng(0).normal(size=(4, 2, 500))).shape
+    (4, 10)
     """
+
+    def __sklearn_tags__(self) -> Any:
+        from mmme._sklearn import non_tabular_tags
+
+        return non_tabular_tags(super().__sklearn_tags__(), ragged=False)
 
     def __init__(
         self,
@@ -203,11 +230,12 @@ class EEGBandFeatures(TransformerMixin, BaseEstimator):
             raise InputError(
                 f"{len(self.ch_names)} channel names for {arr.shape[1]} channels in the data"
             )
-        self.n_channels_ = arr.shape[1]
+        self.n_channels_ = self.n_features_in_ = int(arr.shape[1])
         self.bands_ = dict(BANDS if self.bands is None else self.bands)
         return self
 
     def transform(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """Band features of every epoch, ``(n_epochs, n_channels * n_bands * n_features)``."""
         check_is_fitted(self, "n_channels_")
         arr = _as_array(X)
         if arr.shape[1] != self.n_channels_:
@@ -239,7 +267,7 @@ class EEGBandFeatures(TransformerMixin, BaseEstimator):
         )
 
 
-class SubjectZScore(TransformerMixin, BaseEstimator):
+class SubjectZScore(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Z-score features within each subject (group), as the MMME EEG features are normalised.
 
     Parameters
@@ -251,15 +279,51 @@ class SubjectZScore(TransformerMixin, BaseEstimator):
     eps : float
         Floor for the standard deviation (constant features become 0, not inf).
 
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Their names, when ``X`` was a DataFrame with string column names.
+    groups_ : ndarray
+        The subjects seen in ``fit``.
+    mean_, scale_ : ndarray, shape (n_groups, n_features)
+        Each subject's means and standard deviations (NaN ignored).
+
     Notes
     -----
-    Pass the subject of every row as ``groups`` to ``fit``, ``transform`` and ``fit_transform``;
-    without ``groups`` all rows form one group (a plain standard scaler).
+    Pass the subject of every row as ``groups`` to ``fit``, ``transform`` and ``fit_transform``.
+    Fitted without ``groups`` all rows form one group (a plain standard scaler) and a warning
+    says so; fitted on several groups, ``transform`` without ``groups`` raises, rather than
+    guess which subject a row belongs to.
+
+    Inside a :class:`~sklearn.pipeline.Pipeline` (e.g. in ``cross_val_score``) the groups only
+    arrive through scikit-learn's metadata routing::
+
+        sklearn.set_config(enable_metadata_routing=True)
+        z = SubjectZScore().set_fit_request(groups=True).set_transform_request(groups=True)
+        pipe = make_pipeline(z, SVC())
+        cross_val_score(pipe, X, y, cv=LeaveOneGroupOut(), params={"groups": groups})
+
+    ``params`` sends each fold's training groups to ``fit`` and its test groups to
+    ``transform`` when the pipeline predicts (and to ``LeaveOneGroupOut``); with routing on,
+    ``groups=`` of ``cross_val_score`` itself is refused by scikit-learn.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0], [3.0], [10.0], [14.0]])
+    >>> SubjectZScore().fit_transform(X, groups=["a", "a", "b", "b"]).ravel()
+    array([-1.,  1., -1.,  1.])
     """
 
     def __init__(self, unseen: str = "self", eps: float = 1e-12) -> None:
         self.unseen = unseen
         self.eps = eps
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
 
     @staticmethod
     def _groups(X: np.ndarray, groups: object) -> np.ndarray:
@@ -271,31 +335,45 @@ class SubjectZScore(TransformerMixin, BaseEstimator):
         return g
 
     def _stats(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mean = np.nanmean(X, axis=0)
-        std = np.nanstd(X, axis=0)
+        with warnings.catch_warnings():  # an all-NaN column of one subject stays NaN, quietly
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(X, axis=0)
+            std = np.nanstd(X, axis=0)
         return mean, np.maximum(np.nan_to_num(std, nan=0.0), self.eps)
 
-    def fit(self, X: np.ndarray, y: object = None, groups: object = None) -> SubjectZScore:
+    def fit(self, X: Any, y: object = None, groups: object = None) -> SubjectZScore:
         """Learn each subject's feature means and standard deviations."""
         if self.unseen not in ("self", "global", "error"):
             raise InputError(f"unseen must be 'self', 'global' or 'error', got {self.unseen!r}")
-        X = np.asarray(X, dtype=float)
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        if groups is None:
+            warnings.warn(
+                "SubjectZScore fitted without groups: all rows are one subject (a plain "
+                "standard scaler); pass groups, in a pipeline through metadata routing",
+                UserWarning, stacklevel=2,
+            )
         g = self._groups(X, groups)
         self.groups_ = np.asarray(sorted(set(g.tolist()), key=str), dtype=object)
         stats = [self._stats(X[g == k]) for k in self.groups_]
         self.mean_ = np.stack([s[0] for s in stats])
         self.scale_ = np.stack([s[1] for s in stats])
         self.global_mean_, self.global_scale_ = self._stats(X)
-        self.n_features_in_ = X.shape[1]
+        self._fitted_without_groups = groups is None
         return self
 
-    def transform(self, X: np.ndarray, groups: object = None) -> np.ndarray:
+    def transform(self, X: Any, groups: object = None) -> np.ndarray:
         """Standardise each row with its subject's statistics."""
         check_is_fitted(self, "mean_")
-        X = np.asarray(X, dtype=float)
-        if X.shape[1] != self.n_features_in_:
-            raise InputError(f"fitted on {self.n_features_in_} features, got {X.shape[1]}")
-        g = self._groups(X, groups)
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False)
+        if groups is None and len(self.groups_) > 1:
+            raise InputError(
+                f"fitted on {len(self.groups_)} subjects, transform needs groups to know whose "
+                "statistics apply (in a pipeline: set_transform_request(groups=True))"
+            )
+        if groups is None:
+            g = np.full(len(X), self.groups_[0], dtype=object)
+        else:
+            g = self._groups(X, groups)
         out = np.empty_like(X)
         known = {k: i for i, k in enumerate(self.groups_.tolist())}
         for k in set(g.tolist()):
@@ -312,6 +390,7 @@ class SubjectZScore(TransformerMixin, BaseEstimator):
         return out
 
     def fit_transform(
-        self, X: np.ndarray, y: object = None, groups: object = None, **fit_params: object
+        self, X: Any, y: object = None, groups: object = None, **fit_params: object
     ) -> np.ndarray:
+        """:meth:`fit` then :meth:`transform`, the same ``groups`` to both."""
         return self.fit(X, y, groups=groups).transform(X, groups=groups)

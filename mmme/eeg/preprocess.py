@@ -1,4 +1,4 @@
-"""EEG preprocessing with MNE: band-pass, notch, re-reference, EOG regression or ICA, epochs.
+"""EEG preprocessing with MNE: band-pass, notch, re-reference, EOG regression or ICA.
 
 The defaults follow the MMME authors' feature pipeline: 0.5-48 Hz band-pass, 50 Hz notch,
 average reference, and ocular artefacts removed by regressing HEO/VEO out of every EEG channel
@@ -190,51 +190,3 @@ def remove_eog_ica(
     ica.apply(raw, verbose="error")
     logger.info(f"ICA: {ica.n_components_} components, excluded {ica.exclude} as ocular")
     return list(ica.exclude)
-
-
-def events_from_times(
-    raw: mne.io.BaseRaw, times_s: Sequence[float], event_id: int = 1
-) -> np.ndarray:
-    """MNE events array for times on the recording's clock (``raw.first_time`` = first sample)."""
-    t = np.asarray(times_s, dtype=float)
-    samples = np.round(t * raw.info["sfreq"]).astype(np.int64)
-    lo, hi = raw.first_samp, raw.first_samp + raw.n_times - 1
-    out = (samples < lo) | (samples > hi)
-    if out.any():
-        raise InputError(
-            f"{int(out.sum())} event time(s) outside the recording "
-            f"[{raw.first_time:.3f}, {raw.first_time + raw.times[-1]:.3f}] s, "
-            f"first: {t[out][0]:.3f} s"
-        )
-    return np.column_stack([samples, np.zeros_like(samples), np.full_like(samples, event_id)])
-
-
-def make_epochs(
-    raw: mne.io.BaseRaw,
-    times_s: Sequence[float],
-    *,
-    tmin: float = -1.0,
-    tmax: float = 2.0,
-    baseline: tuple[float | None, float | None] | None = None,
-    metadata: object | None = None,
-    event_id: int = 1,
-) -> mne.Epochs:
-    """``mne.Epochs`` around event times (s, the recording's clock, as annotations' ``onset_s``).
-
-    Epochs running off the recording are dropped by MNE; ``metadata`` (a DataFrame with one row per
-    time) stays aligned with the kept epochs.
-    """
-    events = events_from_times(raw, times_s, event_id)
-    return mne.Epochs(
-        raw,
-        events,
-        event_id={"event": event_id},
-        tmin=tmin,
-        tmax=tmax,
-        baseline=baseline,
-        preload=True,
-        metadata=metadata,
-        event_repeated="drop",
-        reject_by_annotation=False,
-        verbose="error",
-    )

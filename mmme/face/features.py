@@ -9,7 +9,9 @@ Inputs are aligned clips: ``X`` is a sequence of samples, each a gray clip ``(T,
 (LBP-TOP) or a flow sequence ``(T, H, W, 2)`` / single flow ``(H, W, 2)`` (HOOF, MDMO); samples
 may differ in length. A sample with any NaN (a frame without a face) gives a NaN feature row:
 missing, never zero. Nothing is learned from data; ``fit`` fixes the ROIs / bins from the
-parameters and the first sample's shape, as scikit-learn expects.
+parameters and the first sample's frame shape, as scikit-learn expects: ``n_features_in_`` is
+the number of values per frame (``H * W``, or ``H * W * 2`` for flow), and ``transform`` refuses
+frames of another shape. The scikit-learn tags declare 3-D, ragged input (not a 2-D table).
 """
 
 from __future__ import annotations
@@ -35,13 +37,39 @@ def _samples(X: Any, ndim: tuple[int, ...], what: str) -> list[np.ndarray]:
         raise InputError(f"{what}: X must be a sequence of samples, got {type(X).__name__}")
     out = []
     for i, x in enumerate(items):
-        a = np.asarray(x)
+        try:
+            a = np.asarray(x)
+        except ValueError as exc:
+            raise InputError(f"{what}: sample {i} is not an array ({exc})") from None
         if a.ndim not in ndim:
             raise InputError(f"{what}: sample {i} has shape {a.shape}, expected {ndim}-D")
+        if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+            raise InputError(f"{what}: sample {i} has dtype {a.dtype}, expected numbers")
         out.append(a)
     if not out:
         raise InputError(f"{what}: no samples")
     return out
+
+
+class _FrameFeatures(TransformerMixin, BaseEstimator):
+    """Shared contract: ragged 3-D input, frame shape fixed at fit, names of the output."""
+
+    def __sklearn_tags__(self) -> Any:
+        from mmme._sklearn import non_tabular_tags
+
+        return non_tabular_tags(super().__sklearn_tags__(), ragged=True)
+
+    def _set_frame_shape(self, shape: tuple[int, ...]) -> None:
+        self.frame_shape_ = tuple(int(v) for v in shape)
+        self.n_features_in_ = int(np.prod(self.frame_shape_))
+
+    def _check_frame_shape(self, items: list[np.ndarray], what: str) -> None:
+        for i, a in enumerate(items):
+            if tuple(a.shape[1:]) != self.frame_shape_:
+                raise InputError(
+                    f"{what}: sample {i} has frames of shape {tuple(a.shape[1:])}, fitted on "
+                    f"{self.frame_shape_}"
+                )
 
 
 def _lbp_bins(n_points: int, method: str) -> int:
@@ -54,7 +82,7 @@ def _lbp_bins(n_points: int, method: str) -> int:
     raise InputError(f"LBP method must be 'nri_uniform', 'uniform' or 'default', got {method!r}")
 
 
-class LBPTOP(TransformerMixin, BaseEstimator):
+class LBPTOP(_FrameFeatures):
     """LBP on three orthogonal planes (XY, XT, YT) over a block grid.
 
     Parameters
@@ -82,7 +110,9 @@ class LBPTOP(TransformerMixin, BaseEstimator):
         self.method = method
 
     def fit(self, X: Any, y: Any = None) -> LBPTOP:
-        _samples(X, (3,), "LBPTOP")
+        """Fix the bins and the frame shape ``(H, W)`` of the clips."""
+        clips = _samples(X, (3,), "LBPTOP")
+        self._set_frame_shape(clips[0].shape[1:])
         self.n_bins_ = _lbp_bins(self.n_points, self.method)
         self.n_features_out_ = int(self.grid[0] * self.grid[1] * 3 * self.n_bins_)
         return self
@@ -92,6 +122,7 @@ class LBPTOP(TransformerMixin, BaseEstimator):
 
         check_is_fitted(self, "n_bins_")
         clips = _samples(X, (3,), "LBPTOP")
+        self._check_frame_shape(clips, "LBPTOP")
         out = np.full((len(clips), self.n_features_out_), np.nan)
         nb, r, p = self.n_bins_, self.radius, self.n_points
         rows, cols = self.grid
@@ -129,6 +160,8 @@ class LBPTOP(TransformerMixin, BaseEstimator):
         return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """``lbptop_r<row>c<col>_<plane>_<bin>``."""
+        check_is_fitted(self, "n_bins_")
         rows, cols = self.grid
         return np.array([f"lbptop_r{i}c{j}_{pl}_{b}" for i in range(rows) for j in range(cols)
                          for pl in ("xy", "xt", "yt") for b in range(self.n_bins_)], dtype=object)
@@ -156,7 +189,7 @@ def _orientation_hist(px: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarr
     return np.bincount(idx, weights=mag, minlength=n_bins), idx, mag
 
 
-class HOOF(TransformerMixin, BaseEstimator):
+class HOOF(_FrameFeatures):
     """Histogram of oriented optical flow per ROI, magnitude-weighted, averaged over frames.
 
     Parameters
@@ -181,7 +214,9 @@ class HOOF(TransformerMixin, BaseEstimator):
         self.normalize = normalize
 
     def fit(self, X: Any, y: Any = None) -> HOOF:
+        """Fix the ROIs from the flow shape ``(H, W, 2)``."""
         flows = _flows(X, "HOOF")
+        self._set_frame_shape(flows[0].shape[1:])
         self.rois_ = _resolve_rois(self.rois, self.grid, flows[0].shape[1:3])
         self.n_features_out_ = len(self.rois_) * self.n_bins
         return self
@@ -189,6 +224,7 @@ class HOOF(TransformerMixin, BaseEstimator):
     def transform(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "rois_")
         flows = _flows(X, "HOOF")
+        self._check_frame_shape(flows, "HOOF")
         out = np.full((len(flows), self.n_features_out_), np.nan)
         for i, seq in enumerate(flows):
             if not np.all(np.isfinite(seq)):
@@ -207,11 +243,13 @@ class HOOF(TransformerMixin, BaseEstimator):
         return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """``hoof_<roi>_<bin>``."""
+        check_is_fitted(self, "rois_")
         return np.array([f"hoof_{n}_{b}" for n in self.rois_ for b in range(self.n_bins)],
                         dtype=object)
 
 
-class MDMO(TransformerMixin, BaseEstimator):
+class MDMO(_FrameFeatures):
     """Main directional mean optical flow (Liu et al. 2016, IEEE TAC 7(4)) per ROI.
 
     In each frame and ROI, the flow vectors are binned by orientation; the mean vector of the
@@ -234,7 +272,9 @@ class MDMO(TransformerMixin, BaseEstimator):
         self.grid = grid
 
     def fit(self, X: Any, y: Any = None) -> MDMO:
+        """Fix the ROIs from the flow shape ``(H, W, 2)``."""
         flows = _flows(X, "MDMO")
+        self._set_frame_shape(flows[0].shape[1:])
         self.rois_ = _resolve_rois(self.rois, self.grid, flows[0].shape[1:3])
         self.n_features_out_ = 2 * len(self.rois_)
         return self
@@ -257,6 +297,7 @@ class MDMO(TransformerMixin, BaseEstimator):
     def transform(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "rois_")
         flows = _flows(X, "MDMO")
+        self._check_frame_shape(flows, "MDMO")
         out = np.full((len(flows), self.n_features_out_), np.nan)
         for i, seq in enumerate(flows):
             if not np.all(np.isfinite(seq)):
@@ -267,5 +308,7 @@ class MDMO(TransformerMixin, BaseEstimator):
         return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """``mdmo_<roi>_rho`` and ``mdmo_<roi>_theta``."""
+        check_is_fitted(self, "rois_")
         return np.array([f"mdmo_{n}_{q}" for n in self.rois_ for q in ("rho", "theta")],
                         dtype=object)

@@ -5,7 +5,6 @@ from mmme.physio.events import (
     event_features,
     event_features_wide,
     event_table,
-    physio_epochs,
     sliding_features,
 )
 from mmme.physio.peripheral import (
@@ -44,7 +43,6 @@ __all__ = [
     "hrv_features",
     "iter_array_chunks",
     "longest_breath_interval",
-    "physio_epochs",
     "process_signal",
     "sliding_features",
     "stream_features",

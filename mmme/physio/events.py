@@ -1,4 +1,4 @@
-"""Event-locked and sliding-window physiology features, as tidy tables and ``mne.Epochs``.
+"""Event-locked and sliding-window physiology features, as tidy tables.
 
 Events are annotation rows (``onset_s`` and optionally ``apex_s`` on the common clock, as in
 :data:`mmme.data.annotations.ANNOTATION_COLUMNS`) or any list of times. Each event gets a baseline
@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import mne
 import numpy as np
 import pandas as pd
 
@@ -172,42 +171,3 @@ def sliding_features(
         for j, n in enumerate(names):
             out[f"{proc.channel}_{n}"] = vals[:, j]
     return out
-
-
-def physio_epochs(
-    data: np.ndarray,
-    sfreq: float,
-    ch_names: Sequence[str],
-    times_s: Iterable[float],
-    *,
-    tmin: float = -5.0,
-    tmax: float = 10.0,
-    t0: float = 0.0,
-    ch_types: Sequence[str] | str = "bio",
-    metadata: pd.DataFrame | None = None,
-) -> mne.EpochsArray:
-    """Cut ``(n_channels, n_times)`` signals (first sample at ``t0``) into ``mne.EpochsArray``.
-
-    Events whose window runs off the data are dropped (``metadata`` rows with them). The kept
-    events' times are in ``epochs.metadata["time_s"]``.
-    """
-    x = np.asarray(data, dtype=float)
-    if x.ndim != 2 or x.shape[0] != len(ch_names):
-        raise InputError(f"data shape {x.shape} does not match {len(ch_names)} channels")
-    t = np.asarray(list(times_s), dtype=float)
-    i0 = int(round(tmin * sfreq))
-    n = int(round((tmax - tmin) * sfreq)) + 1
-    centers = np.round((t - t0) * sfreq).astype(np.int64)
-    keep = (centers + i0 >= 0) & (centers + i0 + n <= x.shape[1])
-    idx = centers[keep, None] + i0 + np.arange(n)[None, :]
-    arr = np.transpose(x[:, idx], (1, 0, 2)) if keep.any() else np.zeros((0, x.shape[0], n))
-    info = mne.create_info(list(ch_names), sfreq, ch_types)
-    meta = metadata.reset_index(drop=True)[keep].reset_index(drop=True) if metadata is not None \
-        else pd.DataFrame(index=range(int(keep.sum())))
-    meta = meta.assign(time_s=t[keep])
-    events = np.column_stack(
-        [centers[keep], np.zeros(keep.sum(), dtype=np.int64), np.ones(keep.sum(), dtype=np.int64)]
-    )
-    return mne.EpochsArray(
-        arr, info, events=events, tmin=i0 / sfreq, metadata=meta, baseline=None, verbose="error"
-    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mmme.data.streams import SignalStream
 from mmme.eeg import (
     NEUROSCAN_62,
     NEUROSCAN_64,
@@ -13,7 +14,6 @@ from mmme.eeg import (
     band_power,
     differential_entropy,
     frontal_asymmetry,
-    make_epochs,
     make_raw,
     preprocess_raw,
     standard_name,
@@ -120,7 +120,7 @@ def test_eog_regression_removes_blinks(planted):
 def test_planted_alpha_decrease_and_theta_increase(planted):
     raw, onsets, _ = planted
     clean = preprocess_raw(raw)
-    ep = make_epochs(clean, onsets, tmin=-1.5, tmax=2.0)
+    ep = _stream(clean).epochs(onsets, -1.5, 2.0, on_edge="drop")
     assert len(ep) == 2
     x = ep.get_data(picks=["OZ", "O1", "O2", "FZ", "FCZ"])
     sf = ep.info["sfreq"]
@@ -133,7 +133,14 @@ def test_planted_alpha_decrease_and_theta_increase(planted):
     assert theta_change > 1.3  # frontal-midline theta rises
 
 
-def test_epochs_outside_recording_raise(planted):
-    raw = planted[0]
-    with pytest.raises(InputError, match="outside the recording"):
-        make_epochs(raw, [100.0])
+def _stream(raw):
+    return SignalStream.from_array(raw.get_data(), raw.info["sfreq"], raw.ch_names,
+                                   first_time=raw.first_time, kind="eeg")
+
+
+def test_epochs_outside_recording_nan_or_dropped(planted):
+    stream = _stream(planted[0])
+    assert np.isnan(stream.epochs([100.0], -1.0, 1.0).get_data()).all()
+    assert len(stream.epochs([100.0, 10.0], -1.0, 1.0, on_edge="drop")) == 1
+    with pytest.raises(InputError, match="no epoch to return .1 event.s., 1 running past"):
+        stream.epochs([100.0], -1.0, 1.0, on_edge="drop")

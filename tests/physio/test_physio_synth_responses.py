@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mmme.data.streams import SignalStream
 from mmme.physio import (
     CHANNEL_KINDS,
     event_features,
     event_features_wide,
     hr_slope_at,
     hr_slope_filter,
-    physio_epochs,
     process_signal,
     sliding_features,
 )
@@ -112,8 +112,9 @@ def test_sliding_windows_follow_the_response(procs):
 def test_physio_epochs(truth):
     names = ["EDA", "SKT A"]
     data = np.vstack([truth.signals[c] for c in names])
-    ep = physio_epochs(data, SFREQ, names, [20.0, 50.0, 74.0], tmin=-2.0, tmax=8.0,
-                       metadata=EVENTS.iloc[[0, 1, 1]])
+    stream = SignalStream.from_array(data, SFREQ, names)
+    ep = stream.epochs([20.0, 50.0, 74.0], -2.0, 8.0, metadata=EVENTS.iloc[[0, 1, 1]],
+                       on_edge="drop")
     assert len(ep) == 2  # the last one runs off the recording
     assert ep.metadata["time_s"].tolist() == [20.0, 50.0]
     x = ep.get_data(picks="EDA")[:, 0]
