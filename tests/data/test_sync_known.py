@@ -163,7 +163,9 @@ def test_synchronize_with_another_reference_composes_the_maps():
 
 
 def test_clean_markers_and_positions_by_hand():
-    t = pd.DataFrame({"code": [5, 77, 3, 88, 4], "time": [3.0, 0.5, 1.0, 9.0, 2.0], "x": list("abcde")})
+    t = pd.DataFrame(
+        {"code": [5, 77, 3, 88, 4], "time": [3.0, 0.5, 1.0, 9.0, 2.0], "x": list("abcde")}
+    )
     c = clean_markers(t)
     assert c["code"].tolist() == [3, 4, 5] and c["time"].tolist() == [1.0, 2.0, 3.0]
     assert c["x"].tolist() == ["c", "e", "a"]
