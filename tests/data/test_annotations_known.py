@@ -105,6 +105,8 @@ def test_ms_rounds_half_away_from_zero(seconds, whole_ms):
         ("AU4(R)", (ActionUnit(4, "R"),)),
         ("au 4 ( l )", (ActionUnit(4, "L"),)),
         ("R-AU14", (ActionUnit(14, "R"),)),
+        ("AU L10", (ActionUnit(10, "L"),)),  # side after "AU"
+        ("AU R12B+AU L12B", (ActionUnit(12, "R", "B"), ActionUnit(12, "L", "B"))),
         ("r 12 e", (ActionUnit(12, "R", "E"),)),
         ("AU1+2+4", (ActionUnit(1), ActionUnit(2), ActionUnit(4))),
         ("AU1; AU2/AU4 & AU5", (ActionUnit(1), ActionUnit(2), ActionUnit(4), ActionUnit(5))),

@@ -14,9 +14,11 @@ from mmme.data.summary import duration_ms, rise_ms, summarize
 @pytest.fixture
 def table():
     rows = [
-        # ME: 300 ms total, 100 ms rise
+        # ME: 300 ms total, 100 ms rise by the frame stamps (relative times); the common clock
+        # (a drifting camera mapped onto the EEG) says 301 / 101 ms: the stamps win
         {"subject": "S01", "session": "1", "trial": "101", "onset_rel_s": 1.0,
-         "apex_rel_s": 1.1, "offset_rel_s": 1.3, "emotion": "happy", "aus": "AU6+AU12"},
+         "apex_rel_s": 1.1, "offset_rel_s": 1.3, "onset_s": 201.0, "apex_s": 201.101,
+         "offset_s": 201.301, "emotion": "happy", "aus": "AU6+AU12"},
         # ME: 450 ms total, 200 ms rise
         {"subject": "S01", "session": "1", "trial": "101", "onset_rel_s": 2.0,
          "apex_rel_s": 2.2, "offset_rel_s": 2.45, "emotion": "angry", "aus": "AU4+L-AU10"},

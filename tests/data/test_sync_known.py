@@ -102,6 +102,18 @@ def test_fit_clock_residuals_known_by_construction():
     assert c.residual_max_s == pytest.approx(d, abs=1e-9)
 
 
+def test_fit_clock_rms_and_max_of_unequal_residuals():
+    # residuals (1, -2, 0, 2, -1) x d sum to 0 and are orthogonal to t: rms sqrt(2) d, max 2 d
+    d = 0.003
+    dev = np.arange(5) * 1095.0
+    ref = -4.0 + (1 - 25e-6) * dev + d * np.array([1.0, -2.0, 0.0, 2.0, -1.0])
+    c = fit_clock(ref, dev)
+    assert c.drift_ppm == pytest.approx(-25.0, abs=1e-6)
+    assert c.offset == pytest.approx(-4.0, abs=1e-9)
+    assert c.residual_rms_s == pytest.approx(np.sqrt(2) * d, abs=1e-9)
+    assert c.residual_max_s == pytest.approx(2 * d, abs=1e-9)
+
+
 def test_fit_clock_residual_limit_and_names_the_marker():
     dev = np.array([0.0, 1460.0, 2920.0, 4380.0])
     ok = 1.0 + dev + np.array([0.024, -0.024, -0.024, 0.024])  # 24 ms: inside 25 ms

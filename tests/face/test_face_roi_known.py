@@ -132,6 +132,13 @@ def test_hoof_and_mdmo_on_a_known_field():
     assert hn == pytest.approx(np.array([256.0, 124.0, 12.0, 0.0]) / 392.0, abs=1e-9)
     m = MDMO(n_bins=4, rois=rois).fit([flow]).transform([flow])[0]
     assert m == pytest.approx([2.0, 0.0], abs=1e-6)  # the fullest bin: 128 px moving right
+    # the fullest bin is counted in pixels, not weighted by magnitude: 160 px down by 1 beat
+    # 96 px right by 3 (magnitude 160 < 288)
+    f2 = np.zeros((16, 16, 2), np.float32)
+    f2[:10, :, 1] = 1.0
+    f2[10:, :, 0] = 3.0
+    m = MDMO(n_bins=4, rois=rois).fit([f2]).transform([f2])[0]
+    assert m == pytest.approx([1.0, np.pi / 2], abs=1e-6)
 
 
 def test_optical_strain_of_a_shear_by_hand():

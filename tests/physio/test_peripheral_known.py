@@ -43,7 +43,8 @@ def test_ecg_window_features_by_hand():
     n = 20_000
     rate = np.where(np.arange(n) < 10_000, 75.0, 60.0)
     # RR (ms) 800, 820, 780, 810 between the peaks inside [105 s, 110 s) = samples 5000..9999
-    peaks = np.array([4000, 5100, 5900, 6720, 7500, 8310, 10500])
+    # a beat exactly at the window's end (sample 10000 = 110 s) belongs to the next window
+    peaks = np.array([4000, 5100, 5900, 6720, 7500, 8310, 10000, 10500])
     f = window_features(_ecg_proc(rate, peaks), 105.0, 110.0)
     assert f["bad_fraction"] == 0.0
     assert f["n_beats"] == 5  # 5100 .. 8310
@@ -55,7 +56,10 @@ def test_ecg_window_features_by_hand():
     g = window_features(_ecg_proc(rate, peaks), 108.0, 112.0)
     assert g["hr_mean_bpm"] == pytest.approx(67.5, abs=1e-12)
     assert g["hr_std_bpm"] == pytest.approx(7.5, abs=1e-12)
-    assert g["n_beats"] == 2 and np.isnan(g["rmssd_ms"])  # 2 beats: no RMSSD
+    assert g["n_beats"] == 3  # 8310, 10000, 10500
+    assert g["rmssd_ms"] == pytest.approx(1690 - 500, abs=1e-9)  # RR 1690, 500 ms
+    h = window_features(_ecg_proc(rate, peaks), 110.0, 111.0)
+    assert h["n_beats"] == 2 and np.isnan(h["rmssd_ms"])  # 2 beats: no RMSSD
 
 
 def test_hr_slope_of_a_linear_rate():
@@ -74,12 +78,14 @@ def test_hr_slope_of_a_linear_rate():
 def test_hr_slope_filter_keeps_steep_candidates():
     n = 20_000
     t = np.arange(n) / FS
-    # flat at 70 bpm, then a 2 s ramp of +4 bpm/s from 10 s to 12 s, flat again
-    rate = 70.0 + 4.0 * np.clip(t - 10.0, 0.0, 2.0)
+    # 70 bpm, a ramp of +4 bpm/s from 10 s to 12 s, one of -0.75 bpm/s from 14 s to 18 s
+    rate = 70.0 + 4.0 * np.clip(t - 10.0, 0.0, 2.0) - 0.75 * np.clip(t - 14.0, 0.0, 4.0)
     proc = _ecg_proc(rate, np.array([0, 1000, 2000]))
-    keep = hr_slope_filter(proc, [T0 + 5.0, T0 + 11.0], T0, T0 + 20.0)
-    # trial mean |slope| ~ 8 bpm / 20 s = 0.4 bpm/s; at 11 s the slope is 4 > 2 x 0.4
-    assert keep.tolist() == [False, True]
+    keep = hr_slope_filter(proc, [T0 + 5.0, T0 + 11.0, T0 + 16.0], T0, T0 + 20.0)
+    # trial mean |slope| = (8 + 3) bpm / 20 s = 0.55 bpm/s: 4 > 2 x 0.55 is kept, and so is a
+    # candidate whose slope is masked; 0.75 (> 0.55 but < 1.1) and 0 are not
+    assert keep.tolist() == [False, True, False]
+    assert hr_slope_filter(proc, [T0 + 11.0], T0, T0 + 20.0, factor=8.0).tolist() == [False]
 
 
 def test_bad_fraction_limit_and_outside_the_recording():
@@ -130,6 +136,11 @@ def test_rsp_eda_emg_skt_window_features_by_hand():
     assert f["breath_interval_max_s"] == pytest.approx(10.0)  # 900 -> 1900
     assert f["breath_interval_max_latency_s"] == pytest.approx(-1.0)  # 900 is 1 s before 10 s
     assert f["amplitude_mean"] == pytest.approx(np.mean(np.linspace(1, 2, n)[1000:2500]))
+    # a window starting 1 s before the recording: latency from the window's start (-1 s)
+    f = window_features(rsp, -1.0, 25.0)  # 100 of 2600 samples outside: bad 0.0385
+    assert f["bad_fraction"] == pytest.approx(100 / 2600)
+    assert f["breath_interval_max_s"] == pytest.approx(10.0)
+    assert f["breath_interval_max_latency_s"] == pytest.approx(10.0)  # 900 is 10 s after -1 s
     eda = ProcessedSignal(
         kind="eda", channel="EDA", sfreq=fs, t0=0.0,
         signals=pd.DataFrame({"EDA_Clean": np.zeros(n), "EDA_Tonic": np.full(n, 2.0),
