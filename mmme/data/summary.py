@@ -32,6 +32,13 @@ def duration_ms(ann: pd.DataFrame) -> np.ndarray:
     return np.where(np.isfinite(rel), rel, common) * 1000.0
 
 
+def rise_ms(ann: pd.DataFrame) -> np.ndarray:
+    """Onset -> apex of each event in ms, with the same choice of times as :func:`duration_ms`."""
+    rel = (ann["apex_rel_s"] - ann["onset_rel_s"]).to_numpy(dtype=float)
+    common = (ann["apex_s"] - ann["onset_s"]).to_numpy(dtype=float)
+    return np.where(np.isfinite(rel), rel, common) * 1000.0
+
+
 def summarize(ann: pd.DataFrame, store: Store | None = None) -> dict[str, Any]:
     """Statistics of an annotation table (and of a store's recordings).
 
@@ -49,8 +56,11 @@ def summarize(ann: pd.DataFrame, store: Store | None = None) -> dict[str, Any]:
         gt = g["type"].fillna("unknown").astype(str)
         per_emotion[str(emo)] = {t: int((gt == t).sum()) for t in TYPES}
     dur = duration_ms(ann)
-    rise = (ann["apex_rel_s"] - ann["onset_rel_s"]).to_numpy(dtype=float) * 1000.0
-    au_counts = Counter(au for cell in ann["aus"].fillna("") for au in base_aus(cell))
+    rise = rise_ms(ann)
+    # events per AU: a bilateral L10+R10 is one event with AU10
+    au_counts = Counter(
+        au for cell in ann["aus"].fillna("") for au in dict.fromkeys(base_aus(cell))
+    )
     flags = Counter(f for cell in ann["flags"].fillna("") for f in str(cell).split(";") if f)
     subjects = set(ann["subject"].dropna().astype(str))
     if store is not None and len(store.trials):

@@ -163,11 +163,13 @@ def check_signal(
         else:
             run_s = FLAT_RUN_S.get(kind)
             if run_s is not None:
-                same = np.zeros(n, dtype=bool)
-                same[1:] = (np.diff(x) == 0) & finite[1:] & finite[:-1]
-                # a run of k equal diffs spans k+1 samples
-                same[:-1] |= same[1:]
-                flat = _mark_runs(same, int(round(run_s * sfreq)))
+                # runs of zero diffs: k in a row span k+1 equal samples (marking samples would
+                # join the pairs of a sample-and-hold upsampled channel into one long "run")
+                zero = (np.diff(x) == 0) & finite[1:] & finite[:-1]
+                runs = _mark_runs(zero, int(round(run_s * sfreq)) - 1)
+                flat = np.zeros(n, dtype=bool)
+                flat[1:] |= runs
+                flat[:-1] |= runs
                 flat_fraction = float(flat.mean())
                 if flat_fraction > 0:
                     problems.append("flat_segments")
