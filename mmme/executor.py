@@ -6,6 +6,7 @@ workers. Results always come back in input order, with a rich progress bar.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 import threading
@@ -20,6 +21,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from mmme._logging import logger
 from mmme.errors import MMMEError
+
+#: Workers start from a fork server, never by forking this process: a fork copies the locks of
+#: every thread running here (OpenCV's pool, Dask's, rich's refresh) held mid-call, and the
+#: child can wait on them forever (seen: a worker stuck in cv2.setNumThreads).
+_MP_CONTEXT = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -147,7 +153,10 @@ class Executor:
             elif self.backend == "processes":
                 workers = min(self._local_workers(), len(jobs))
                 with ProcessPoolExecutor(
-                    max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),)
+                    max_workers=workers,
+                    mp_context=_MP_CONTEXT,
+                    initializer=_die_with_parent,
+                    initargs=(os.getpid(),),
                 ) as pool:
                     futs: dict[Future[Any], int] = {
                         pool.submit(call, job): i for i, job in enumerate(jobs)

@@ -32,7 +32,7 @@ def _spawn(code: str) -> subprocess.Popen[str]:
         [sys.executable, "-c", textwrap.dedent(code)],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(Path(__file__).parent)])},
     )
 
 
@@ -189,14 +189,17 @@ def test_waiting_writer_goes_after_the_holder(tmp_path):
     assert Store(path).trials["trial"].tolist() == ["102"]
 
 
+# the job lives in an importable module: workers start from a fork server, which imports it
 JOBS = """
-    import os, sys, time
     from mmme.executor import Executor
-    def job(i):
-        os.write(1, f"ready {os.getpid()}\\n".encode())
-        time.sleep(120)
-    Executor(n_jobs=2, progress=False).map(job, range(2))
+    from test_store_crash import sleeping_job
+    Executor(n_jobs=2, progress=False).map(sleeping_job, range(2))
 """
+
+
+def sleeping_job(i: int) -> None:
+    os.write(1, f"ready {os.getpid()}\n".encode())
+    time.sleep(120)
 
 
 def test_workers_die_with_a_killed_parent():
