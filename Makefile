@@ -16,7 +16,8 @@ demo: install
 	$(BIN)/mmme demo
 
 test: install
-	$(BIN)/ruff check mmme tests benchmarks
+	$(BIN)/ruff check mmme tests benchmarks examples
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest tests
 
 .PHONY: install demo test

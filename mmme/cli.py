@@ -213,7 +213,7 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Print the problems as JSON."),
 ) -> None:
     """Name every problem; exit 1 on errors, 0 with warnings only."""
-    from mmme.data.validate import validate_path
+    from mmme.io.validate import validate_path
 
     problems = validate_path(path)
     errors = [p for p in problems if p.level == "error"]

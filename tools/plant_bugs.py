@@ -17,7 +17,7 @@ WT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 A, S, ST, SU = "mmme/data/annotations.py", "mmme/data/sync.py", "mmme/data/streams.py", "mmme/data/summary.py"
 C, M, E = "mmme/io/coding.py", "mmme/io/mmme.py", "mmme/eeg/features.py"
-R, F, P, Q = "mmme/face/roi.py", "mmme/face/flow.py", "mmme/physio/peripheral.py", "mmme/physio/quality.py"
+R, F, P, Q = "mmme/face/roi.py", "mmme/face/flow.py", "mmme/physio/peripheral.py", "mmme/data/quality.py"
 FF = "mmme/face/features.py"
 T = {
     A: ["tests/data/test_annotations_known.py", "tests/data/test_summary_known.py", "tests/io/test_coding_known.py", "tests/data/test_annotations.py", "tests/io/test_io_coding.py"],
@@ -31,7 +31,7 @@ T = {
     F: ["tests/face/test_face_roi_known.py", "tests/face/test_face_flow.py"],
     FF: ["tests/face/test_face_roi_known.py", "tests/face/test_face_features.py"],
     P: ["tests/physio/test_peripheral_known.py", "tests/io/test_acq_known.py", "tests/physio/test_physio_stream.py", "tests/physio/test_physio_breath_pause.py"],
-    Q: ["tests/physio/test_quality_known.py", "tests/io/test_acq_known.py", "tests/physio/test_physio_quality.py"],
+    Q: ["tests/data/test_quality_known.py", "tests/io/test_acq_known.py", "tests/physio/test_physio_quality.py"],
 }
 BUGS = [
     (A, "if total is not None and total <= ME_MAX_DURATION_MS", "if total is not None and total < ME_MAX_DURATION_MS", "ME total boundary <= -> <"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,14 +14,12 @@ from mmme.data.store import (
     FRAME_COLUMNS,
     Store,
     check_npy,
-    is_store,
     parquet_rows,
     read_store_json,
     read_store_parquet,
-    recover_store,
 )
 from mmme.data.streams import SignalStream
-from mmme.errors import MMMEError, StoreFileError
+from mmme.errors import StoreFileError
 
 #: Flags that are errors; the others are warnings.
 ERROR_FLAGS: frozenset[str] = frozenset()
@@ -47,7 +44,7 @@ class Problem:
         return asdict(self)
 
 
-def _annotation_problems(ann: Any) -> list[Problem]:
+def annotation_problems(ann: Any) -> list[Problem]:
     out = []
     for flag, meaning in FLAGS.items():
         if flag in _REPORTED_FLAGS:
@@ -129,7 +126,7 @@ def validate_store(store: Store, check_signals: bool = True) -> list[Problem]:
     report = store.report
     # a repaired row is listed once, with the import's reason, not again by its flag
     repaired = {(r.get("source"), r.get("flag")) for r in report.get("repaired", [])}
-    out = [p for p in _annotation_problems(store.annotations) if (p.where, p.kind) not in repaired]
+    out = [p for p in annotation_problems(store.annotations) if (p.where, p.kind) not in repaired]
     out += _report_problems(report)
     for subject, session in store.sessions:
         ses = store.session(subject, session)
@@ -156,58 +153,7 @@ def validate_store(store: Store, check_signals: bool = True) -> list[Problem]:
     return out
 
 
-def validate_path(path: str | Path) -> list[Problem]:
-    """Validate a store, a raw MMME folder or a coding file; never raises on bad data."""
-    from mmme.io.coding import duplicate_reason, read_coding_file
-    from mmme.io.mmme import import_mmme
-
-    path = Path(path)
-    if is_store(path) or _store_without_meta(path) or recover_store(path):
-        damaged = store_file_problems(path)
-        if damaged:  # the content checks below need intact files
-            return damaged
-        return validate_store(Store(path))
-    if path.is_file():
-        errors: list[dict[str, Any]] = []
-        try:
-            coding = read_coding_file(path, errors=errors)
-        except MMMEError as exc:
-            return [Problem("error", "unreadable", str(path), str(exc))]
-        out = [Problem("error", "bad_row", e["source"], e["error"]) for e in errors]
-        out += [
-            Problem("warning", "duplicate_row", d["source"], duplicate_reason(d))
-            for d in coding.duplicates
-        ]
-        return out + _annotation_problems(coding.annotations)
-    if not path.is_dir():
-        return [Problem("error", "missing", str(path), "no such file or folder")]
-    # the import stops at the first bad coding row: list them all first
-    from mmme.io.mmme import find_coding_file
-
-    coding_errors: list[Problem] = []
-    cf = find_coding_file(path.absolute())
-    if cf is not None:
-        errors: list[dict[str, Any]] = []
-        try:
-            read_coding_file(cf, errors=errors)
-        except MMMEError as exc:
-            return [Problem("error", "unreadable", str(cf), str(exc))]
-        coding_errors = [Problem("error", "bad_row", e["source"], e["error"]) for e in errors]
-    if coding_errors:
-        return coding_errors
-    with tempfile.TemporaryDirectory(prefix="mmme-validate-") as tmp:
-        try:
-            from mmme.executor import Executor
-
-            store = import_mmme(
-                path, Path(tmp) / "store", executor=Executor(n_jobs=1, progress=False)
-            )
-        except MMMEError as exc:
-            return [Problem("error", type(exc).__name__, str(path), str(exc))]
-        return validate_store(store)
-
-
-def _store_without_meta(path: Path) -> bool:
+def store_without_meta(path: Path) -> bool:
     """A store whose ``store.json`` is gone (its other files are there)."""
     tables = ("trials.parquet", "annotations.parquet", "import_report.json")
     return (path / "sessions").is_dir() and any((path / f).is_file() for f in tables)

@@ -8,11 +8,11 @@ from typing import Any
 import mne
 import numpy as np
 
+from mmme.data.quality import check_signal
 from mmme.eeg.channels import channel_type, make_raw
 from mmme.eeg.features import BANDS, band_power
 from mmme.eeg.preprocess import preprocess_raw
 from mmme.errors import InputError
-from mmme.physio.quality import check_signal
 
 
 def summarize_eeg(

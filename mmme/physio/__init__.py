@@ -1,5 +1,6 @@
 """Peripheral physiology with NeuroKit2: processing, quality, event-locked and streamed features."""
 
+from mmme.data.quality import QualityReport, SignalQualityWarning, check_signal
 from mmme.physio.events import (
     DEFAULT_WINDOWS,
     event_features,
@@ -21,7 +22,6 @@ from mmme.physio.peripheral import (
     summarize_signal,
     window_features,
 )
-from mmme.physio.quality import QualityReport, SignalQualityWarning, check_signal
 from mmme.physio.stream import StreamResult, iter_array_chunks, stream_features
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Event-to-event intervals (RR, NN, breath-to-breath) that never span masked samples.
 
 A masked or missing stretch (NaN samples, a flat lead, clipping; see
-:func:`mmme.physio.quality.check_signal`) hides the beats or breaths inside it, so the interval
+:func:`mmme.data.quality.check_signal`) hides the beats or breaths inside it, so the interval
 from the last event before it to the first one after it is not an interval of the signal: a 3-s
 gap in an ECG makes one 3.8-s "RR interval" and multiplies RMSSD. Every statistic built on
 intervals goes through :func:`intervals_valid`, which drops each interval touching a bad sample;

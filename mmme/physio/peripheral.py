@@ -23,6 +23,13 @@ import numpy as np
 import pandas as pd
 from scipy import signal as sps
 
+from mmme.data.quality import (
+    QualityReport,
+    SignalQualityWarning,
+    check_signal,
+    fill_bad,
+    warn_quality,
+)
 from mmme.errors import InputError
 from mmme.physio.intervals import (
     guard_samples,
@@ -32,13 +39,6 @@ from mmme.physio.intervals import (
     nk_intervals,
     rmssd_ms,
     spans_clean,
-)
-from mmme.physio.quality import (
-    QualityReport,
-    SignalQualityWarning,
-    check_signal,
-    fill_bad,
-    warn_quality,
 )
 
 #: Signal kinds mmme processes.
@@ -376,7 +376,7 @@ def process_signal(
     scr_min_amplitude : float
         SCRs smaller than this (µS) are dropped.
     warn : bool
-        Emit :class:`~mmme.physio.quality.SignalQualityWarning` for problems.
+        Emit :class:`~mmme.data.quality.SignalQualityWarning` for problems.
 
     Returns
     -------

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from mmme.data.derived import DerivedKey, TrialInputs
@@ -53,41 +52,6 @@ def trial_key(store: Any, subject: str, session: str, trial: str,
               params: dict[str, Any]) -> DerivedKey:
     """The key of a trial's physio result (:meth:`mmme.data.derived.Derived.key`)."""
     return store.derived("physio").key(params, trial_inputs(subject, session, trial, params))
-
-
-def _eeg_event_rows(stream: Any, start_s: float, stop_s: float, events: pd.DataFrame,
-                    params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    from mmme.eeg.channels import make_raw
-    from mmme.eeg.features import BANDS, band_power, differential_entropy
-    from mmme.eeg.preprocess import preprocess_raw
-
-    data, times = stream.get_data(start_s, stop_s)
-    if data.shape[1] < 10 * stream.sfreq:
-        return []
-    # samples are uniform on the device clock: filter at its nominal rate
-    raw = make_raw(data, stream.sfreq, stream.ch_names)
-    raw = preprocess_raw(raw, resample_sfreq=params["eeg_sfreq"], copy=False)
-    fs = raw.info["sfreq"]
-    eeg_names = [c for c, t in zip(raw.ch_names, raw.get_channel_types(), strict=True)
-                 if t == "eeg" and c.upper() not in ("M1", "M2")]
-    x = raw.get_data(picks=eeg_names)
-    rows: list[tuple[Any, ...]] = []
-    for wname in ("baseline", "response"):
-        w0, w1 = params[f"eeg_{wname}"]
-        n = int(round((w1 - w0) * fs))
-        for e, t in zip(events["event"], events["onset_s"], strict=True):
-            a = int(round((t + w0 - times[0]) * fs))
-            if a < 0 or a + n > x.shape[1]:
-                power = np.full((len(eeg_names), len(BANDS)), np.nan)
-            else:
-                power = band_power(x[:, a : a + n], fs)
-            de = differential_entropy(power)
-            for j, ch in enumerate(eeg_names):
-                for k, band in enumerate(BANDS):
-                    for fname, val in ((f"{band}_power", power[j, k]), (f"{band}_de", de[j, k])):
-                        rows.append((e, ch, "eeg", wname, "onset", t + w0, t + w1, fname,
-                                     float(val)))
-    return rows
 
 
 def process_trial(store_path: str, subject: str, session: str, trial: str,
@@ -132,7 +96,9 @@ def process_trial(store_path: str, subject: str, session: str, trial: str,
     tidy = event_features(procs, events, max_bad=params["max_bad"]) if procs else \
         pd.DataFrame(columns=list(TIDY_COLUMNS))
     if params.get("eeg") and "eeg" in ses.streams and len(events):
-        extra = _eeg_event_rows(ses.streams["eeg"], tr.start_s - pad, tr.stop_s + pad, events,
+        from mmme.eeg.events import eeg_event_rows  # MNE loads only when needed
+
+        extra = eeg_event_rows(ses.streams["eeg"], tr.start_s - pad, tr.stop_s + pad, events,
                                 params)
         tidy = pd.concat([tidy, pd.DataFrame(extra, columns=list(TIDY_COLUMNS))],
                          ignore_index=True)

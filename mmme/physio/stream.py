@@ -113,40 +113,6 @@ def _peek(it: Iterator[Chunk]) -> Iterator[tuple[Chunk, bool]]:
     yield cur, True
 
 
-def _eeg_window_features(
-    data: np.ndarray,
-    times: np.ndarray,
-    sfreq: float,
-    ch_names: Sequence[str],
-    eog_names: Sequence[str],
-    starts: np.ndarray,
-    win_s: float,
-    eeg_params: Mapping[str, object],
-) -> dict[str, np.ndarray]:
-    """Preprocess one chunk of EEG with MNE and return band features per window start."""
-    from mmme.eeg.channels import make_raw
-    from mmme.eeg.features import BANDS, band_power, differential_entropy
-    from mmme.eeg.preprocess import preprocess_raw
-
-    names = [*ch_names, *eog_names]
-    raw = make_raw(data, sfreq, names, first_time=0.0)
-    params = {"resample_sfreq": 250.0, **eeg_params}
-    raw = preprocess_raw(raw, copy=False, **params)  # type: ignore[arg-type]
-    fs = raw.info["sfreq"]
-    x = raw.get_data(picks=list(ch_names))
-    n = int(round(win_s * fs))
-    idx = np.round((starts - times[0]) * fs).astype(np.int64)
-    segs = np.stack([x[:, i : i + n] for i in idx])  # (n_win, n_ch, n)
-    power = band_power(segs, fs)
-    de = differential_entropy(power)
-    out = {}
-    for j, ch in enumerate(ch_names):
-        for k, band in enumerate(BANDS):
-            out[f"{ch}_{band}_power"] = power[:, j, k]
-            out[f"{ch}_{band}_de"] = de[:, j, k]
-    return out
-
-
 def stream_features(
     chunks: Iterable[Chunk],
     sfreq: float,
@@ -251,8 +217,10 @@ def stream_features(
             i0, i1 = proc.index(lo), proc.index(hi - tol)
             n_bad[ch] += float(proc.bad[int(i0) : int(i1) + 1].sum()) / proc.sfreq
         if eeg and starts_a.size:
+            from mmme.eeg.events import eeg_window_features  # MNE only when needed
+
             block.update(
-                _eeg_window_features(
+                eeg_window_features(
                     data[eeg_rows], times, sfreq, eeg, eog, starts_a, win_s, eeg_params or {}
                 )
             )

@@ -143,10 +143,12 @@ def test_parse_au_single_token_and_its_errors():
     assert parse_au("AU12B") == ActionUnit(12, None, "B")
     assert str(ActionUnit(10, "R", "D")) == "R-AU10D"
     assert ActionUnit(12, "L", "B").base == "AU12"
-    for bad in ("AU", "L", "AU12BB", "AU1234", "AU10L", "12+"):
+    # laterality as a suffix is a real spelling (SAMM/MMEW "12L"), not an error
+    assert parse_au("AU10L") == ActionUnit(10, "L")
+    for bad in ("AU", "L", "AU12BB", "AU1234", "12+"):
         with pytest.raises(ValueError):
             parse_au(bad)
-    for bad in ("AU4 blink", "AU4,, x", "AU10L"):
+    for bad in ("AU4 blink", "AU4,, x", "AU10X"):
         with pytest.raises(ValueError, match="not an action unit"):
             parse_aus(bad)
 

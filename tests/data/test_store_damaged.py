@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from mmme.data.store import Store, check_npy
-from mmme.data.validate import store_file_problems, validate_path
+from mmme.data.validate import store_file_problems
 from mmme.errors import StoreError, StoreFileError
 from mmme.executor import Executor
 from mmme.io.mmme import import_mmme
+from mmme.io.validate import validate_path
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mmme.data.quality import check_signal
 from mmme.io.acq import read_biopac_acq
 from mmme.physio.peripheral import process_signal, summarize_signal, window_features
-from mmme.physio.quality import check_signal
 
 pytest.importorskip("bioread")
 

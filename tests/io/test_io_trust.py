@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from mmme.cli import app
 from mmme.data.sync import synchronize
-from mmme.data.validate import validate_path
 from mmme.errors import InputError, MMMEError, StoreError, SyncError
 from mmme.executor import Executor
 from mmme.io.mmme import check_edf_complete, import_mmme
+from mmme.io.validate import validate_path
 
 INLINE = Executor(n_jobs=1, progress=False)
 

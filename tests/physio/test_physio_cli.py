@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mmme.cli import app
-from mmme.physio.quality import SignalQualityWarning
+from mmme.data.quality import SignalQualityWarning
 
 ENV = {**os.environ, "COLUMNS": "200"}
 

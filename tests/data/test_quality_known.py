@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mmme.physio.quality import check_signal
+from mmme.data.quality import check_signal
 
 FS = 1000.0
 

@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from mmme.cli import app
-from mmme.data.validate import validate_path
+from mmme.io.validate import validate_path
 
 
 def kinds(problems):
