@@ -63,9 +63,12 @@ def test_get_data_takes_the_samples_at_or_after_start_and_before_stop(stream):
 
 def test_epochs_late_in_the_session_against_hand_indices(stream):
     events = [4000.0, 1003.2]
-    data, rel = stream.epochs(events, -0.2, 0.5, picks="ECG")
+    ep = stream.epochs(events, -0.2, 0.5, picks="ECG")
+    data, rel = ep.get_data(), ep.times
     assert data.shape == (2, 1, 701)
-    assert rel[0] == -0.2 and rel[-1] == pytest.approx(0.5) and rel[200] == 0.0
+    # the epoch axis is on the drift-corrected common rate: 200 samples = 0.199996 s
+    assert rel[0] == pytest.approx(-0.2, abs=1e-5) and rel[200] == 0.0
+    assert rel[-1] == pytest.approx(500 / 1000.02, abs=1e-9)
     assert data[0, 0, 0] == 3996680.0 and data[0, 0, 200] == 3996880.0
     assert data[0, 0, -1] == 3997380.0
     assert data[1, 0, 200] == 1000020.0
@@ -75,7 +78,7 @@ def test_epochs_late_in_the_session_against_hand_indices(stream):
 def test_epochs_running_past_the_recording_are_nan_there_not_shifted(stream):
     # the last sample 4379999 is at 3.2 + 4379.999 * 0.99998 = 4383.11140002 s
     last = 3.2 + 4379.999 * 0.99998
-    data, _ = stream.epochs([last, 3.2], -0.003, 0.003, picks="ECG")
+    data = stream.epochs([last, 3.2], -0.003, 0.003, picks="ECG").get_data()
     assert data[0, 0, :4].tolist() == [4379996.0, 4379997.0, 4379998.0, 4379999.0]
     assert np.isnan(data[0, 0, 4:]).all()
     assert np.isnan(data[1, 0, :3]).all() and data[1, 0, 3:].tolist() == [0.0, 1.0, 2.0, 3.0]

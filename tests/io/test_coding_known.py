@@ -103,7 +103,9 @@ def test_coding_file_bad_rows_named(tmp_path):
     cf = read_coding_file(
         _write(tmp_path / "c.csv", [good, swapped, apex_out, stamps_back, good]), errors=errors
     )
-    assert len(cf.annotations) == 2
+    # the last row repeats the first: one event, the repeat listed
+    assert len(cf.annotations) == 1
+    assert cf.duplicates == [{"source": "c.csv:6", "duplicate_of": "c.csv:2", "identical": True}]
     assert [e["row"] for e in errors] == [3, 4, 5]
     assert "onset 1.2 s after offset 1.0 s" in errors[0]["error"]
     assert "apex 1.3 s outside" in errors[1]["error"]
