@@ -16,6 +16,7 @@ import pandas as pd
 
 from mmme.data.annotations import format_aus, make_annotations, normalize_type, parse_aus
 from mmme.errors import InputError
+from mmme.io.sheets import read_sheet
 
 REQUIRED_COLUMNS = (
     "Subject",
@@ -99,17 +100,11 @@ def read_coding_file(
         out of order.
     """
     path = Path(path)
-    try:
-        if path.suffix.lower() == ".csv":
-            raw = pd.read_csv(path, dtype=str)
-            sheet_name = None
-        else:
-            raw = pd.read_excel(path, sheet_name=sheet, dtype=str)
-            sheet_name = str(sheet) if isinstance(sheet, str) else f"#{sheet}"
-    except FileNotFoundError:
-        raise InputError("coding file not found", file=str(path)) from None
-    except Exception as exc:  # openpyxl/zipfile raise many types for damaged files
-        raise InputError(f"cannot read coding file: {exc}", file=str(path)) from exc
+    raw = read_sheet(path, sheet, header=0, dtype=str, keep_na=True, what="coding file")
+    if path.suffix.lower() == ".csv":
+        sheet_name = None
+    else:
+        sheet_name = str(sheet) if isinstance(sheet, str) else f"#{sheet}"
     raw.columns = [str(c).strip() for c in raw.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:

@@ -47,6 +47,7 @@ from mmme.data.streams import frame_intact
 from mmme.data.sync import ClockMap
 from mmme.errors import InputError
 from mmme.executor import Executor
+from mmme.io.sheets import read_sheet, sheet_names
 
 #: Image files that are frames.
 FRAME_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
@@ -199,31 +200,7 @@ def repair_row(report: dict[str, Any], row: SheetRow, flag: str, reason: str) ->
 
 def read_raw_sheet(path: Path, sheet: str | int = 0) -> pd.DataFrame:
     """All cells of a sheet as objects, no header (row ``i`` is spreadsheet row ``i + 1``)."""
-    try:
-        if path.suffix.lower() == ".csv":
-            return pd.read_csv(path, header=None, dtype=object, keep_default_na=False)
-        return pd.read_excel(
-            path, sheet_name=sheet, header=None, dtype=object, engine=_engine(path)
-        )
-    except FileNotFoundError:
-        raise InputError("annotation sheet not found", file=str(path)) from None
-    except Exception as exc:  # openpyxl/xlrd/zipfile raise many types for damaged files
-        raise InputError(f"cannot read annotation sheet: {exc}", file=str(path)) from exc
-
-
-def sheet_names(path: Path) -> list[str]:
-    """Sheet names of a workbook (``[""]`` for a CSV)."""
-    if path.suffix.lower() == ".csv":
-        return [""]
-    try:
-        return list(pd.ExcelFile(path, engine=_engine(path)).sheet_names)
-    except Exception as exc:  # damaged workbook
-        raise InputError(f"cannot read workbook: {exc}", file=str(path)) from exc
-
-
-def _engine(path: Path) -> str | None:
-    # legacy .xls (CAS(ME)^3's second workbook): calamine reads it, openpyxl does not
-    return "calamine" if path.suffix.lower() == ".xls" else None
+    return read_sheet(path, sheet)
 
 
 def pick_sheet(
