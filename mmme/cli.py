@@ -695,5 +695,35 @@ def score_recognition_cmd(
         )
 
 
+# --- analysis and report commands ---
+@app.command("analyze")
+def analyze_cmd(
+    store: Path = typer.Argument(..., help="An mmme store."),
+    out: Path | None = typer.Option(None, "--out", help="Folder (default ../results/analysis)."),
+    n_jobs: int | None = NJobs,
+    scheduler: str | None = Scheduler,
+    dask_workers: int | None = DaskWorkers,
+) -> None:
+    """Event-related analysis: grand averages, paired tests, EEG clusters, HR slope at apex."""
+    from mmme.analysis import analyze_store
+
+    with _executor(n_jobs, scheduler, dask_workers) as ex:
+        res = analyze_store(store, out, executor=ex)
+    console.print(f"{res['n_subjects']} subject(s), units: {res['unit']}s; "
+                  f"{sum(res['n_events'].values())} locked times -> {out or 'results/analysis'}")
+
+
+@app.command("report")
+def report_cmd(
+    results: Path = typer.Argument(..., help="Folder with analysis/, recognition/, spotting/."),
+    output: Path = typer.Option(Path("report.html"), "-o", "--output", help="HTML file."),
+    store: Path | None = typer.Option(None, "--store", help="Store (default: analysis.json's)."),
+) -> None:
+    """One self-contained HTML report (figures embedded, nothing from the network)."""
+    from mmme.report import build_report
+
+    console.print(f"report -> {build_report(results, output, store=store)}")
+
+
 def main() -> None:  # pragma: no cover - console entry (``python -m mmme``)
     app()
