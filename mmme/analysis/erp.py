@@ -8,9 +8,14 @@ epoch cutter (:meth:`~mmme.data.SignalStream.epochs`) at four kinds of times (*l
 ``ME onset``, ``ME apex``, ``MaE onset``
     The coded onsets/apexes of the expressions.
 ``random``
-    One time per expression, drawn uniformly inside the same trial at least ``min_gap_s`` away
-    from every coded onset and apex of the trial: the matched non-expression control. Event
-    ``i`` and its random time share the trial, so they are paired.
+    One time per expression, drawn uniformly inside the same trial at least ``random_clear_s``
+    away from every coded onset and apex of the trial: the matched non-expression control. Event
+    ``i`` and its random time share the trial, so they are paired. The clearance (15 s) exceeds
+    the peripheral epoch (10 s) because autonomic responses and their filtered tails last that
+    long: a "random" time a
+    second after an expression sits on its response, and one a few seconds before the next
+    expression holds that one in its window, so the control would not be a control. Where a
+    trial leaves no room the random time is missing (NaN) and ``analysis.json`` counts it.
 """
 
 from __future__ import annotations
@@ -63,7 +68,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "eeg_response": [0.0, 1.5],
     "eeg_grid_hz": 20.0,
     "eeg_pad_s": 3.0,
-    "min_gap_s": 1.0,
+    "random_clear_s": 15.0,  # no coded onset/apex within this of a random time
     "seed": 0,
 }
 
@@ -174,7 +179,7 @@ def _lock_table(ann: pd.DataFrame, start_s: float, stop_s: float, params: dict[s
             rows.append({"event": int(a.event), "lock": lock, "time_s": float(getattr(a, col)),
                          "pair": int(a.event)})
     expr = ann[ann["type"].isin(["ME", "MaE"]) & ann["onset_s"].notna()]
-    rt = random_times(ann, start_s, stop_s, len(expr), params["min_gap_s"], rng)
+    rt = random_times(ann, start_s, stop_s, len(expr), params["random_clear_s"], rng)
     for a, t in zip(expr.itertuples(), rt, strict=True):
         rows.append({"event": -1, "lock": "random", "time_s": float(t), "pair": int(a.event)})
     return pd.DataFrame(rows, columns=["event", "lock", "time_s", "pair"])

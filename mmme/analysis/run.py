@@ -220,6 +220,12 @@ def analyze(store: Any, params: dict[str, Any] | None = None, *, executor: Any =
     else:
         notes.append("no face results (run `mmme faces STORE`): ME intensity association left "
                      "out")
+    rnd = (events["lock"] == "random").to_numpy()
+    unplaced = int((rnd & ~np.isfinite(events["time_s"].to_numpy(dtype=float))).sum())
+    if unplaced:
+        notes.append(f"{unplaced} of {int(rnd.sum())} random control time(s) could not be placed "
+                     f"{p['random_clear_s']} s clear of every expression (trial too short or "
+                     "too dense): their pairs are left out of the lock - random tests")
     # --- EEG
     eeg = _eeg_part(parts, events, p, unit, arrays, notes)
     result = {
@@ -227,7 +233,9 @@ def analyze(store: Any, params: dict[str, Any] | None = None, *, executor: Any =
         "store": str(Path(store.path).resolve()),
         "unit": unit,
         "n_subjects": n_subjects,
-        "n_events": {lock: int((events["lock"] == lock).sum()) for lock in ALL_LOCKS},
+        "n_events": {lock: int(((events["lock"] == lock)
+                                & np.isfinite(events["time_s"].to_numpy(dtype=float))).sum())
+                     for lock in ALL_LOCKS},
         "measures": {m: {"kind": k, "column": c, "unit": u} for m, (k, c, u) in MEASURES.items()},
         "averages": averages,
         "tests": tests,

@@ -63,7 +63,9 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         if not np.isfinite(v):
             return "–"
-        return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.0f}"
+        if abs(v) >= 100:  # 1210, not 1.21e+03
+            return f"{v:.0f}"
+        return f"{v:.3g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.2e}"
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_fmt(x) for x in v) + "]"
     if isinstance(v, dict):

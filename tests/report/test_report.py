@@ -1,31 +1,6 @@
-import json
 import re
 
-import pytest
-
-from mmme.analysis import analyze_store
-from mmme.executor import Executor
-from mmme.io.mmme import import_mmme
 from mmme.report import build_report
-from mmme.synth.generate import SynthConfig, generate
-
-
-@pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    root = tmp_path_factory.mktemp("rep")
-    generate(root / "raw", SynthConfig.tiny(seed=3), n_jobs=1, progress=False)
-    with Executor(n_jobs=1, progress=False) as ex:
-        import_mmme(root / "raw", root / "store", executor=ex)
-    analyze_store(root / "store", root / "results" / "analysis")
-    rec = root / "results" / "recognition"
-    rec.mkdir()
-    (rec / "recognition.json").write_text(json.dumps({
-        "protocol": "loso", "classes": 3, "n_samples": 10, "n_subjects": 2,
-        "rows": [{"modality": "face", "model": "svm", "uf1": 0.5, "uar": 0.5, "accuracy": 0.6,
-                  "uf1_ci": [0.4, 0.6], "uar_ci": [0.4, 0.6],
-                  "confusion": {"labels": ["a", "b"], "matrix": [[3, 1], [2, 4]]}}],
-        "deltas": [], "config": {"seed": 7}}))
-    return root
 
 
 def test_report_self_contained(results, tmp_path):
@@ -35,3 +10,13 @@ def test_report_self_contained(results, tmp_path):
     assert page.count("data:image/png;base64,") >= 4  # confusion, averages, EEG, topomaps
     assert not re.search(r"(src|href)=['\"]https?://", page)  # nothing from the network
     assert "Holm" in page and '"seed": 7' in page.replace("&quot;", '"')
+
+
+def test_numbers_are_printed_plainly():
+    from mmme.report.html import _fmt
+
+    assert _fmt(1210.4) == "1210" and _fmt(-352.6) == "-353"
+    assert _fmt(0.5) == "0.5" and _fmt(0.12345) == "0.123" and _fmt(0.0) == "0"
+    assert _fmt(0.00012) == "1.20e-04"
+    assert _fmt(float("nan")) == "–" and _fmt(None) == "–"
+    assert _fmt([0.4, 0.6]) == "[0.4, 0.6]"
