@@ -2,14 +2,19 @@
 
 Generate (or reuse) the default synthetic MMME data set, import it, validate it, print its
 statistics, compare what the store recovered with the generator's ground truth (event counts and
-durations, device clocks), then run the physiology/EEG event-locked features and the face front
-end and show that they find the planted responses. Every stage caches, so a second run is fast.
+durations, device clocks), run the physiology/EEG event-locked features and the face front end
+and show that they find the planted responses, then the event-related analysis and the HTML
+report (``OUT/report.html``). Every stage caches or is skipped when its inputs did not change,
+so a second run is fast. Wall time and peak memory print at the end.
 """
 
 from __future__ import annotations
 
 import json
+import resource
 import shutil
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +26,7 @@ from rich.table import Table
 from mmme.data.store import Store
 from mmme.data.summary import duration_ms, print_summary, summarize
 from mmme.data.validate import validate_store
+from mmme.errors import StoreError
 from mmme.executor import Executor
 from mmme.io.mmme import import_mmme
 from mmme.synth.generate import SynthConfig, generate
@@ -117,6 +123,22 @@ def physio_responses(store: Store) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _update_face_index(results: Any, rows: list[dict[str, Any]]) -> None:
+    """Add the trials just processed to the face index (what ``mmme faces`` writes whole)."""
+    cols = ["subject", "session", "trial", "key", "n_frames", "n_lost", "heart_rate_bpm",
+            "cached"]
+    new = pd.DataFrame(rows, columns=cols)
+    try:
+        old = results.table("index")
+    except StoreError:
+        old = pd.DataFrame(columns=cols)
+    keys = ["subject", "session", "trial"]
+    kept = old.merge(new[keys], on=keys, how="left", indicator=True)
+    old = old[(kept["_merge"] == "left_only").to_numpy()]
+    index = pd.concat([old, new], ignore_index=True) if len(old) else new
+    results.write_table("index", index, sources=[k for k in index["key"] if k])
+
+
 def face_apex_errors(store: Store, n_trials: int, flow: str, executor: Executor) -> pd.DataFrame:
     """Frame of peak ROI motion inside each planted event against its apex frame."""
     from mmme.face.batch import DEFAULT_PARAMS, process_trial
@@ -126,6 +148,7 @@ def face_apex_errors(store: Store, n_trials: int, flow: str, executor: Executor)
     jobs = [(str(store.path), t.subject, t.session, t.trial, params) for t in trials]
     rows = executor.map(process_trial, jobs, desc="face", star=True)
     results = store.derived("face")
+    _update_face_index(results, rows)
     out = []
     for t, res in zip(trials, rows, strict=True):
         got = results.get(res["key"]) if res["key"] else None
@@ -154,6 +177,72 @@ def face_apex_errors(store: Store, n_trials: int, flow: str, executor: Executor)
     return pd.DataFrame(out)
 
 
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process and of its (waited-for) worker processes, MiB."""
+    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 2**20  # ru_maxrss: KiB (Linux)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale
+    return float(max(own, kids))
+
+
+def store_stamp(store: Store) -> str:
+    """What the analysis reads from a store: its sessions, trials and annotations, and the face
+    index (a re-import that changed none of them keeps the stamp)."""
+    import hashlib
+
+    root = Path(store.path)
+    meta = json.loads((root / "store.json").read_text())
+    meta.pop("created", None)
+    h = hashlib.sha256(json.dumps(meta, sort_keys=True, default=str).encode())
+    for table in (store.trials, store.annotations):
+        h.update(pd.util.hash_pandas_object(table.astype(str), index=False).to_numpy().tobytes())
+    try:
+        face = store.derived("face").table("index")[["subject", "session", "trial", "key"]]
+    except StoreError:
+        face = pd.DataFrame()
+    h.update(pd.util.hash_pandas_object(face.astype(str), index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _fresh(marker: Path, stamp: str) -> bool:
+    return marker.is_file() and marker.read_text() == stamp
+
+
+def analysis_step(store: Store, results: Path, executor: Executor, console: Console,
+                  ) -> dict[str, Any]:
+    """``mmme analyze`` into ``results/analysis`` (skipped when the store is unchanged)."""
+    from mmme.analysis import analyze_store
+
+    out = results / "analysis"
+    marker = results / ".analysis.stamp"
+    stamp = store_stamp(store)
+    if _fresh(marker, stamp) and (out / "analysis.json").is_file():
+        console.print(f"reusing {out} (store unchanged)")
+        doc = json.loads((out / "analysis.json").read_text())
+    else:
+        doc = analyze_store(store.path, out, executor=executor)
+        marker.write_text(stamp)
+    rows = [r for r in doc["tests"] if r["n"] and r["lock"] != "random"]
+    if rows:
+        t = Table(title=f"event-locked responses vs matched random times "
+                        f"({doc['unit']}s as units)")
+        for col in ("measure", "contrast", "n", "mean", "d_z", "p (Holm)"):
+            t.add_column(col)
+        for r in rows:
+            t.add_row(r["measure"], r["contrast"], str(r["n"]), f"{r['mean']:+.3g}",
+                      f"{r['dz']:+.2f}", f"{r['p_holm']:.3g}")
+        console.print(t)
+    else:
+        console.print("no lock - random contrast could be tested (see the notes)")
+    hr = doc.get("hr_slope") or {}
+    if hr.get("n"):
+        console.print(f"HR slope at ME apex / trial mean: mean log ratio {hr['mean_ratio']:+.3f}, "
+                      f"Wilcoxon p {hr['p']:.3g} (n {hr['n']})")
+    for note in doc.get("notes", []):
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+    return doc
+
+
 def run_demo(
     out: Path,
     config: SynthConfig | None = None,
@@ -167,6 +256,7 @@ def run_demo(
 ) -> dict[str, Any]:
     """Run the demo into ``out`` (``raw/``, ``store/``, ``demo_summary.json``)."""
     console = console or Console()
+    t_start = time.perf_counter()
     config = config or SynthConfig()
     out = Path(out)
     raw, store_path = out / "raw", out / "store"
@@ -259,6 +349,19 @@ def run_demo(
                 )
             console.print(f)
             console.print(f"median |error| {apex['error_frames'].abs().median():.1f} frames")
+        results = out / "results"
+        results.mkdir(parents=True, exist_ok=True)
+        console.rule("[bold]8. event-related analysis")
+        analysis = analysis_step(store, results, ex, console)
+        console.rule("[bold]9. report")
+        from mmme.report import build_report
+
+        page = build_report(results, out / "report.html", store=store.path)
+    wall = time.perf_counter() - t_start
+    peak = peak_rss_mib()
+    console.rule("[bold]done")
+    console.print(f"report: {page}")
+    console.print(f"wall time {wall:.1f} s, peak memory {peak:.0f} MiB (largest process)")
     result = {
         "store": str(store.path),
         "summary": summary,
@@ -266,6 +369,11 @@ def run_demo(
         "problems": {"errors": n_err, "warnings": len(problems) - n_err},
         "physio": resp.to_dict(orient="records"),
         "face": apex.to_dict(orient="records"),
+        "analysis": {"tests": analysis["tests"], "hr_slope": analysis["hr_slope"],
+                     "notes": analysis["notes"]},
+        "report": str(page),
+        "wall_s": round(wall, 1),
+        "peak_rss_mib": round(peak, 1),
     }
     write_json(out / "demo_summary.json", result)
     console.print(f"summary written to {out / 'demo_summary.json'}")

@@ -218,8 +218,9 @@ def analyze(store: Any, params: dict[str, Any] | None = None, *, executor: Any =
         for t, ph in zip(assoc, holm([t["p"] for t in assoc]), strict=True):
             t["p_holm"] = float(ph)
     else:
-        notes.append("no face results (run `mmme faces STORE`): ME intensity association left "
-                     "out")
+        n_int = int(np.isfinite(events.loc[on, "intensity"]).sum())
+        notes.append(f"ME intensity known for {n_int} ME(s) (< 3; face results come from "
+                     "`mmme faces STORE`): the intensity association is left out")
     rnd = (events["lock"] == "random").to_numpy()
     unplaced = int((rnd & ~np.isfinite(events["time_s"].to_numpy(dtype=float))).sum())
     if unplaced:
